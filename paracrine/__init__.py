@@ -1,0 +1,40 @@
+"""paracrine — mechanistic simulator of MSC paracrine IL-6/VEGF signalling in breast cancer cells.
+
+The public API is imported lazily, so ``import paracrine`` (and ``paracrine --help``) stays fast:
+libRoadRunner is loaded the first time a model is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it
+_API = {
+    "Model": "paracrine.models",
+    "load_model": "paracrine.models",
+    "list_variants": "paracrine.models",
+    "Condition": "paracrine.simulations",
+    "simulate": "paracrine.simulations",
+    "SimulationResult": "paracrine.simulations",
+    "load_blots": "paracrine.data",
+    "load_readouts": "paracrine.data",
+    "list_datasets": "paracrine.data",
+}
+
+__all__ = ["__version__", *sorted(_API)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'paracrine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
