@@ -1,1 +1,37 @@
-"""paracrine.fitting"""
+"""paracrine.fitting — multistart fitting of mechanistic models to data.
+
+Names are imported lazily so that ``import paracrine.fitting`` stays cheap (no libRoadRunner,
+scipy or Dask until a fit runs).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> module that defines it
+_API = {
+    "ResidualProblem": "paracrine.fitting.engine",
+    "FitOptions": "paracrine.fitting.engine",
+    "fd_jacobian": "paracrine.fitting.engine",
+    "optimize_start": "paracrine.fitting.engine",
+    "fit_multistart": "paracrine.fitting.engine",
+    "latin_hypercube_starts": "paracrine.fitting.engine",
+    "FitResult": "paracrine.fitting.result",
+    "StartResult": "paracrine.fitting.result",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'paracrine.fitting' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,193 @@
+"""A tiny but real fitting problem (A → B → C in libRoadRunner) for tests, examples and docs.
+
+It lives in the package, not in ``tests/``, because multistart workers (spawned processes, Dask
+workers) must be able to import the class to unpickle it; a class defined in a pytest
+``conftest.py`` is not importable by name in a fresh interpreter.
+
+The problem follows the :class:`paracrine.fitting.engine.ResidualProblem` protocol:
+
+* free parameters ``log10_k1``, ``log10_k2`` (rate constants in 1/min, log10 scale);
+* observable ``A`` is measured on an absolute scale, observable ``B`` with an unknown scale
+  factor ``s_B`` (solved in closed form inside :meth:`ChainProblem.residuals`);
+* log-normal noise with one σ per observable, solved analytically in
+  :meth:`ChainProblem.update_inner` (σ_k = RMS of the log-residuals of observable k).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from paracrine.errors import SimulationError
+
+__all__ = ["CHAIN_ANTIMONY", "ChainProblem"]
+
+CHAIN_ANTIMONY = """
+model chain
+  J1: A -> B; k1*A
+  J2: B -> C; k2*B
+  A = 10; B = 0; C = 0
+  k1 = 0.1; k2 = 0.03
+end
+"""
+
+_FLOOR = 1e-10  # nM; model values below it are clipped so that log-residuals stay finite
+
+
+def _compile(sbml: str, rtol: float) -> Any:
+    import roadrunner  # imported lazily: loading libRoadRunner costs ~0.3 s
+
+    rr = roadrunner.RoadRunner(sbml)
+    rr.integrator.relative_tolerance = rtol
+    rr.integrator.absolute_tolerance = 1e-12
+    return rr
+
+
+class ChainProblem:
+    """Fit k1, k2 of A → B → C to log-normal data, with analytic scale and noise levels.
+
+    Parameters
+    ----------
+    data
+        Measured values, shape ``(len(times_min), 2)``: columns A (absolute) and B (arbitrary
+        units). Use :meth:`simulate_data` to make some.
+    times_min
+        Measurement times in minutes (all > 0).
+    bounds
+        ``(lower, upper)`` of both log10 rate constants.
+    fail_region
+        ``(parameter index, threshold)``: residuals raise :class:`SimulationError` whenever
+        ``x[index] > threshold`` (to test failure handling). ``None``: never.
+    rtol
+        CVODE relative tolerance of ordinary evaluations (``precise=True`` uses 1e-10).
+
+    Notes
+    -----
+    Picklable: the RoadRunner instance is dropped in ``__getstate__`` and recompiled lazily.
+    Not fork-safe once compiled, and not thread-safe (one instance per thread).
+    """
+
+    parameter_names: tuple[str, ...] = ("log10_k1", "log10_k2")
+    n_inner_parameters: int = 3  # σ_A, σ_B and the scale factor s_B
+
+    def __init__(
+        self,
+        data: np.ndarray,
+        times_min: np.ndarray,
+        *,
+        bounds: tuple[float, float] = (-3.0, 0.0),
+        fail_region: tuple[int, float] | None = None,
+        rtol: float = 1e-6,
+    ) -> None:
+        self.data = np.asarray(data, dtype=float)
+        self.times_min = np.asarray(times_min, dtype=float)
+        self.lower = np.full(2, float(bounds[0]))
+        self.upper = np.full(2, float(bounds[1]))
+        self.n_data = int(self.data.size)
+        self.fail_region = fail_region
+        self.rtol = rtol
+        self.sigma = np.ones(2)
+        self._log_data = np.log(self.data)
+        self._sbml = self._make_sbml()
+        self._rr: Any = None
+
+    # -- construction helpers --------------------------------------------------------------
+    @staticmethod
+    def _make_sbml() -> str:
+        import antimony
+
+        antimony.clearPreviousLoads()
+        if antimony.loadAntimonyString(CHAIN_ANTIMONY) < 0:  # pragma: no cover - fixed text
+            raise SimulationError(antimony.getLastError())
+        return antimony.getSBMLString("chain")
+
+    @classmethod
+    def simulate_data(
+        cls,
+        *,
+        k1: float = 0.1,
+        k2: float = 0.03,
+        scale_b: float = 2.0,
+        cv: tuple[float, float] = (0.15, 0.2),
+        times_min: np.ndarray | None = None,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> ChainProblem:
+        """Return a problem whose data are simulated at (k1, k2) with seeded log-normal noise."""
+        times = np.arange(5.0, 101.0, 5.0) if times_min is None else np.asarray(times_min)
+        clean = cls(np.ones((times.size, 2)), times, **kwargs)
+        model = clean.simulate(np.log10([k1, k2]))
+        model[:, 1] *= scale_b
+        rng = np.random.default_rng(seed)
+        data = model * np.exp(rng.normal(0.0, np.asarray(cv), size=model.shape))
+        return cls(data, times, **kwargs)
+
+    # -- pickling ------------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_rr"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # -- model ---------------------------------------------------------------------------------
+    def simulate(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
+        """Return A and B (nM) at ``times_min``, shape ``(n_times, 2)``."""
+        x = np.asarray(x, dtype=float)
+        if self.fail_region is not None and x[self.fail_region[0]] > self.fail_region[1]:
+            raise SimulationError(
+                f"CVODE failed (test failure region): x = {x.tolist()} has "
+                f"{self.parameter_names[self.fail_region[0]]} > {self.fail_region[1]}"
+            )
+        if self._rr is None:
+            self._rr = _compile(self._sbml, self.rtol)
+        rr = self._rr
+        rr.reset()
+        rr["k1"], rr["k2"] = 10.0**x
+        if precise:
+            rr.integrator.relative_tolerance = 1e-10
+        try:
+            out = rr.simulate(times=[0.0, *self.times_min], selections=["A", "B"])
+        except RuntimeError as exc:
+            raise SimulationError(f"CVODE failed at x = {x.tolist()}: {exc}") from exc
+        finally:
+            rr.integrator.relative_tolerance = self.rtol
+        return np.maximum(np.asarray(out)[1:], _FLOOR)
+
+    def _log_errors(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
+        """Unweighted log-residuals (model − data), with the optimal log-scale of B applied."""
+        err = np.log(self.simulate(x, precise=precise)) - self._log_data
+        err[:, 1] -= err[:, 1].mean()  # closed-form optimal log(s_B)
+        return err
+
+    # -- ResidualProblem protocol --------------------------------------------------------------
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        """Weighted log-residuals given the current noise levels ``self.sigma``."""
+        return (self._log_errors(x) / self.sigma).ravel()
+
+    def update_inner(self, x: np.ndarray) -> None:
+        """Set σ_k to the RMS log-residual of observable k at x."""
+        err = self._log_errors(x)
+        self.sigma = np.sqrt(np.mean(err**2, axis=0))
+
+    def nllh(self, x: np.ndarray, *, precise: bool = False) -> float:
+        """Negative log-likelihood (log-normal density of the data) with optimal σ and s_B."""
+        err = self._log_errors(x, precise=precise)
+        n = err.shape[0]
+        sigma2 = np.mean(err**2, axis=0)
+        return float(np.sum(0.5 * n * (np.log(2 * np.pi * sigma2) + 1.0)) + np.sum(self._log_data))
+
+    def to_natural(self, x: np.ndarray) -> dict[str, float]:
+        """Rate constants in 1/min."""
+        return {"k1": float(10.0 ** x[0]), "k2": float(10.0 ** x[1])}
+
+    def fingerprint(self) -> str:
+        """Hash of the data, times and settings (identifies the problem in checkpoints)."""
+        h = hashlib.sha256()
+        for arr in (self.data, self.times_min, self.lower, self.upper):
+            h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+        h.update(repr((self.fail_region, self.rtol)).encode())
+        return h.hexdigest()[:16]
