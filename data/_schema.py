@@ -1,0 +1,134 @@
+"""Column schemas of paracrine's two data formats, and the vocabulary they draw on.
+
+Kept apart from the validator so that the generator, the loader and the documentation can all
+quote the same lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "BLOT_READOUTS",
+    "BLOT_SCHEMA",
+    "CELL_LINES",
+    "CONDITION_DOSE_COLUMNS",
+    "PHENOTYPE_READOUTS",
+    "READOUT_SCHEMA",
+    "Column",
+    "Schema",
+    "condition_components",
+]
+
+#: Cell lines paracrine models (De Luca et al. 2012). Names are matched exactly.
+CELL_LINES: tuple[str, ...] = ("MCF-7", "T47D", "SK-Br-3")
+
+#: Phospho read-outs of blot time courses; ``p38`` means phospho-p38.
+BLOT_READOUTS: tuple[str, ...] = ("pERK", "pAKT", "p38", "pSTAT3")
+
+#: Read-outs of the one-row-per-condition phenotype file.
+PHENOTYPE_READOUTS: tuple[str, ...] = ("migration", "proliferation")
+
+#: Agents a condition name may combine with ``+``, and the column holding each one's dose.
+#: ``control`` means none of them.
+CONDITION_DOSE_COLUMNS: dict[str, str] = {
+    "IL-6": "il6_ng_ml",
+    "VEGF": "vegf_ng_ml",
+    "MSC-CM": "msc_cm_fraction",
+    "bevacizumab": "bevacizumab_ug_ml",
+    "anti-IL-6": "anti_il6_ug_ml",
+}
+
+Kind = Literal["choice", "label", "text", "number", "count"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a data format.
+
+    ``kind`` decides how a cell is read: ``choice`` (one of ``choices``), ``label`` (any
+    non-blank text), ``text`` (any text, blank allowed), ``number`` (finite float ≥ 0, at most
+    ``maximum``), ``count`` (whole number ≥ 1). ``blank_ok`` lets an optional numeric column
+    hold empty cells, read as NaN ("not given").
+    """
+
+    name: str
+    kind: Kind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    maximum: float | None = None
+    blank_ok: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A data format: its columns, the columns identifying one measurement, and its name."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+BLOT_SCHEMA = Schema(
+    name="blot time course",
+    columns=(
+        Column("cell_line", "choice", choices=CELL_LINES, description="cell line"),
+        Column("condition", "label", description="condition name, e.g. IL-6+VEGF"),
+        Column("il6_ng_ml", "number", description="IL-6 dose, ng/mL"),
+        Column("vegf_ng_ml", "number", description="VEGF-A165 dose, ng/mL"),
+        Column("time_min", "number", description="time after stimulation, min"),
+        Column("readout", "choice", choices=BLOT_READOUTS, description="phospho read-out"),
+        Column("value", "number", description="band intensity, arbitrary units"),
+        Column("replicate", "count", description="biological replicate, 1, 2, …"),
+        Column("blot", "label", description="membrane/exposure sharing one scale factor"),
+        Column("sd", "number", required=False, blank_ok=True, description="standard deviation"),
+        Column("normalization", "text", required=False, description="what value is relative to"),
+    ),
+    key=("cell_line", "condition", "time_min", "readout", "replicate", "blot"),
+)
+
+READOUT_SCHEMA = Schema(
+    name="migration/proliferation read-out",
+    columns=(
+        Column("cell_line", "choice", choices=CELL_LINES, description="cell line"),
+        Column("condition", "label", description="condition name, e.g. MSC-CM+bevacizumab"),
+        Column("il6_ng_ml", "number", description="IL-6 dose, ng/mL"),
+        Column("vegf_ng_ml", "number", description="VEGF-A165 dose, ng/mL"),
+        Column("bevacizumab_ug_ml", "number", description="bevacizumab dose, µg/mL"),
+        Column("anti_il6_ug_ml", "number", description="anti-IL-6 antibody dose, µg/mL"),
+        Column("msc_cm_fraction", "number", maximum=1.0, description="MSC-CM volume fraction"),
+        Column("readout", "choice", choices=PHENOTYPE_READOUTS, description="phenotype"),
+        Column("fold_change", "number", description="mean relative to control"),
+        Column("sd", "number", description="standard deviation of fold_change"),
+        Column("n", "count", description="number of measurements averaged"),
+    ),
+    key=("cell_line", "condition", "readout"),
+)
+
+
+def condition_components(name: str) -> frozenset[str] | None:
+    """Return the agents a condition name states, or None if it is not in the vocabulary.
+
+    ``"control"`` states none; ``"MSC-CM+bevacizumab"`` states ``{"MSC-CM", "bevacizumab"}``.
+    Names outside the vocabulary (``"IL-6 high"``, ``"vehicle"``) return None: they are
+    allowed, but their doses cannot be checked against the name.
+    """
+    if name == "control":
+        return frozenset()
+    parts = name.split("+")
+    if any(p not in CONDITION_DOSE_COLUMNS for p in parts) or len(set(parts)) != len(parts):
+        return None
+    return frozenset(parts)
