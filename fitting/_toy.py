@@ -117,8 +117,8 @@ class ChainProblem:
     ) -> ChainProblem:
         """Return a problem whose data are simulated at (k1, k2) with seeded log-normal noise."""
         times = np.arange(5.0, 101.0, 5.0) if times_min is None else np.asarray(times_min)
-        clean = cls(np.ones((times.size, 2)), times, **kwargs)
-        model = clean.simulate(np.log10([k1, k2]))
+        clean = cls(np.ones((times.size, 2)), times)  # no failure region for the truth
+        model = clean.simulate(np.log10([k1, k2]), precise=True)
         model[:, 1] *= scale_b
         rng = np.random.default_rng(seed)
         data = model * np.exp(rng.normal(0.0, np.asarray(cv), size=model.shape))

@@ -310,6 +310,10 @@ def optimize_start(
         while rounds < opts.max_rounds:
             rounds += 1
             problem.update_inner(x)
+            if rounds == 1 and not np.all(np.isfinite(fun(x))):
+                # non-finite values at trial points are handled by trf (it shrinks the step);
+                # at the start point there is nothing to fall back on
+                raise FloatingPointError(f"residuals are not finite at the start x = {x.tolist()}")
             res = least_squares(
                 fun,
                 x,

@@ -15,7 +15,6 @@ were re-solved there), not ``2·nllh``.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
@@ -474,7 +473,3 @@ class FitResult:
 def _identifier(name: str) -> str:
     key = re.sub(r"\W", "_", name)
     return key if key and not key[0].isdigit() else f"p_{key}"
-
-
-def _escape(text: object) -> str:
-    return html.escape(str(text))
