@@ -47,7 +47,8 @@ def make_header(
         "problem": problem_signature(problem),
         "seed": seed,
         "n_starts": n_starts,
-        "options": options.to_dict(),
+        # settings that change what a start computes (not compute_covariance, done afterwards)
+        "options": {k: v for k, v in options.to_dict().items() if k != "compute_covariance"},
         "start_points_sha256": digest[:32],
     }
 

@@ -28,9 +28,21 @@ _WORKER_PROBLEM: Any = None  # set in each spawned process by _init_worker
 _LOCAL = threading.local()  # per-thread private copy of a Dask-scattered problem
 
 
+def _warm_up(problem: Any) -> None:
+    """Compile the model before the first start, so that start timings measure optimisation.
+
+    Any failure is ignored here: the starts themselves report it.
+    """
+    try:
+        problem.update_inner((np.asarray(problem.lower) + np.asarray(problem.upper)) / 2.0)
+    except Exception as exc:  # reported by the starts, not here
+        logger.debug("warm-up failed: %s: %s", type(exc).__name__, exc)
+
+
 def _init_worker(problem: Any) -> None:
     global _WORKER_PROBLEM
     _WORKER_PROBLEM = problem
+    _warm_up(problem)
 
 
 def _run_in_worker(index: int, x0: np.ndarray, options: Any) -> StartResult:
@@ -48,6 +60,7 @@ def _run_with_problem(
 
     if getattr(_LOCAL, "token", None) != token:
         _LOCAL.token, _LOCAL.problem = token, pickle.loads(pickle.dumps(problem))
+        _warm_up(_LOCAL.problem)
     return optimize_start(_LOCAL.problem, x0, options=options, index=index)
 
 
@@ -126,6 +139,7 @@ def _run_inprocess(
     from paracrine.fitting.engine import optimize_start
 
     try:
+        _warm_up(problem)
         for index, x0 in todo:
             _record(optimize_start(problem, x0, options=options, index=index), done, bar, on_result)
     except KeyboardInterrupt:
@@ -134,25 +148,56 @@ def _run_inprocess(
     return False
 
 
+def _lost_start(index: int, x0: np.ndarray, exc: BaseException) -> StartResult:
+    """A start whose worker died or whose task could not run (the fit goes on)."""
+    x0 = np.asarray(x0, dtype=float)
+    return StartResult(
+        index=index,
+        x0=x0,
+        x=x0.copy(),
+        nllh=math.inf,
+        chisqr=math.inf,
+        n_fev=0,
+        n_jev=0,
+        n_rounds=0,
+        status="failed",
+        message=f"worker failed: {type(exc).__name__}: {exc}",
+        time_s=0.0,
+        cpu_time_s=0.0,
+    )
+
+
+def _collect(fut: Future, index: int, x0: np.ndarray) -> StartResult:
+    try:
+        return fut.result()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # e.g. BrokenProcessPool, KilledWorker: a counted failed start
+        logger.warning("start %d lost: %s: %s", index, type(exc).__name__, exc)
+        return _lost_start(index, x0, exc)
+
+
 def _drain(
-    futures: dict[Future, int], done: dict, bar: _Progress, on_result: Callable | None
+    futures: dict[Future, tuple[int, np.ndarray]],
+    done: dict,
+    bar: _Progress,
+    on_result: Callable | None,
 ) -> bool:
     """Collect futures as they finish; on Ctrl-C cancel the rest and keep what finished."""
     pending = set(futures)
     try:
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in sorted(finished, key=futures.__getitem__):
-                _record(fut.result(), done, bar, on_result)
+            for fut in sorted(finished, key=lambda f: futures[f][0]):
+                _record(_collect(fut, *futures[fut]), done, bar, on_result)
     except KeyboardInterrupt:
         for fut in pending:
             fut.cancel()
-        for fut in futures:  # keep starts that completed while we were being interrupted
-            index = futures[fut]
+        for fut, (index, _) in futures.items():  # keep starts finished during the interrupt
             if index not in done and fut.done() and not fut.cancelled():
                 try:
                     _record(fut.result(timeout=0), done, bar, on_result)
-                except BaseException:  # a worker killed by the same Ctrl-C
+                except BaseException:  # a worker killed by the same Ctrl-C: not a result
                     logger.debug("start %d lost in the interrupt", index)
         logger.warning("interrupted: returning the %d finished starts", len(done))
         return True
@@ -177,7 +222,7 @@ def _run_processes(
     )
     interrupted = True
     try:
-        futures = {pool.submit(_run_in_worker, i, x0, options): i for i, x0 in todo}
+        futures = {pool.submit(_run_in_worker, i, x0, options): (i, x0) for i, x0 in todo}
         interrupted = _drain(futures, done, bar, on_result)
     finally:
         pool.shutdown(wait=not interrupted, cancel_futures=True)
@@ -210,11 +255,12 @@ def _run_dask(
         token = uuid.uuid4().hex
         executor: Executor = client.get_executor(pure=False)
         futures = {
-            executor.submit(_run_with_problem, remote, token, i, x0, options): i for i, x0 in todo
+            executor.submit(_run_with_problem, remote, token, i, x0, options): (i, x0)
+            for i, x0 in todo
         }
         interrupted = _drain(futures, done, bar, on_result)
-        if interrupted:
-            client.cancel(list(futures))
+        if interrupted:  # cancelling the concurrent.futures wrappers cancels the Dask tasks
+            executor.shutdown(wait=False)
         return interrupted
     finally:
         if own_client:

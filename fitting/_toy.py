@@ -16,6 +16,7 @@ The problem follows the :class:`paracrine.fitting.engine.ResidualProblem` protoc
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,9 @@ class ChainProblem:
     fail_region
         ``(parameter index, threshold)``: residuals raise :class:`SimulationError` whenever
         ``x[index] > threshold`` (to test failure handling). ``None``: never.
+    fail_mode
+        ``"raise"``: raise :class:`SimulationError` in the failure region; ``"exit"``: end the
+        whole process there, as a crashing integrator would (only ever use it in workers).
     rtol
         CVODE relative tolerance of ordinary evaluations (``precise=True`` uses 1e-10).
 
@@ -79,6 +83,7 @@ class ChainProblem:
         *,
         bounds: tuple[float, float] = (-3.0, 0.0),
         fail_region: tuple[int, float] | None = None,
+        fail_mode: str = "raise",
         rtol: float = 1e-6,
     ) -> None:
         self.data = np.asarray(data, dtype=float)
@@ -87,6 +92,7 @@ class ChainProblem:
         self.upper = np.full(2, float(bounds[1]))
         self.n_data = int(self.data.size)
         self.fail_region = fail_region
+        self.fail_mode = fail_mode
         self.rtol = rtol
         self.sigma = np.ones(2)
         self._log_data = np.log(self.data)
@@ -138,6 +144,8 @@ class ChainProblem:
         """Return A and B (nM) at ``times_min``, shape ``(n_times, 2)``."""
         x = np.asarray(x, dtype=float)
         if self.fail_region is not None and x[self.fail_region[0]] > self.fail_region[1]:
+            if self.fail_mode == "exit":
+                os._exit(3)
             raise SimulationError(
                 f"CVODE failed (test failure region): x = {x.tolist()} has "
                 f"{self.parameter_names[self.fail_region[0]]} > {self.fail_region[1]}"
@@ -189,5 +197,5 @@ class ChainProblem:
         h = hashlib.sha256()
         for arr in (self.data, self.times_min, self.lower, self.upper):
             h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
-        h.update(repr((self.fail_region, self.rtol)).encode())
+        h.update(repr((self.fail_region, self.fail_mode, self.rtol)).encode())
         return h.hexdigest()[:16]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 from paracrine.fitting.result import FitResult, StartResult
 
-from paracrine.errors import FitError, InvalidInputError, UnknownNameError
+from paracrine.errors import InvalidInputError, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import distributed
@@ -65,7 +65,8 @@ class ResidualProblem(Protocol):
 
     Optional methods: ``jacobian(x) -> ndarray`` (d residuals / d x; finite differences
     otherwise), ``to_natural(x) -> dict[str, float]`` (values for reports) and
-    ``fingerprint() -> str`` (identifies data and settings in checkpoints).
+    ``fingerprint() -> str`` (identifies data and settings in checkpoints) and a
+    JSON-serialisable ``metadata`` mapping (copied into ``FitResult.metadata``).
     """
 
     parameter_names: tuple[str, ...]
@@ -269,6 +270,13 @@ def optimize_start(
         FloatingPointError, non-finite residuals, …) gives ``status='failed'`` with the
         message. ``KeyboardInterrupt`` and ``SystemExit`` propagate.
 
+    Raises
+    ------
+    InvalidInputError
+        If *x0* does not have one value per parameter.
+    UnknownNameError
+        For an unknown option name.
+
     Examples
     --------
     >>> from paracrine.fitting._toy import ChainProblem
@@ -281,6 +289,10 @@ def optimize_start(
     lower = np.asarray(problem.lower, dtype=float)
     upper = np.asarray(problem.upper, dtype=float)
     x0 = np.array(x0, dtype=float)
+    if x0.shape != lower.shape:
+        raise InvalidInputError(
+            f"x0: expected shape {lower.shape} like the problem's bounds, received {x0.shape}"
+        )
     x = np.clip(x0, lower, upper)
     counts = [0, 0]  # residual calls, Jacobian evaluations
     cache: dict[str, np.ndarray] = {}
@@ -373,77 +385,6 @@ def latin_hypercube_starts(lower: np.ndarray, upper: np.ndarray, n: int, seed: i
     return qmc.scale(unit, lower, upper) if n else unit
 
 
-def _validate_problem(problem: Any) -> tuple[np.ndarray, np.ndarray]:
-    missing = [
-        a
-        for a in (
-            "parameter_names",
-            "lower",
-            "upper",
-            "n_data",
-            "n_inner_parameters",
-            "residuals",
-            "update_inner",
-            "nllh",
-        )
-        if not hasattr(problem, a)
-    ]
-    if missing:
-        raise FitError(
-            f"problem of type {type(problem).__name__} is not a ResidualProblem: "
-            f"missing {', '.join(missing)}"
-        )
-    lower = np.asarray(problem.lower, dtype=float)
-    upper = np.asarray(problem.upper, dtype=float)
-    d = len(problem.parameter_names)
-    if lower.shape != (d,) or upper.shape != (d,):
-        raise FitError(
-            f"problem bounds: expected shape ({d},) like parameter_names, "
-            f"received lower {lower.shape} and upper {upper.shape}"
-        )
-    bad = [
-        problem.parameter_names[i]
-        for i in range(d)
-        if not (np.isfinite(lower[i]) and np.isfinite(upper[i]) and lower[i] < upper[i])
-    ]
-    if bad:
-        raise FitError(
-            f"problem bounds: expected finite lower < upper, received for {bad}: "
-            f"lower {lower.tolist()}, upper {upper.tolist()}"
-        )
-    return lower, upper
-
-
-def _start_points(
-    lower: np.ndarray,
-    upper: np.ndarray,
-    n_starts: int,
-    seed: int,
-    x0: np.ndarray | None,
-    names: tuple[str, ...],
-) -> np.ndarray:
-    if x0 is None:
-        return latin_hypercube_starts(lower, upper, n_starts, seed)
-    given = np.atleast_2d(np.asarray(x0, dtype=float))
-    if given.ndim != 2 or given.shape[1] != len(lower):
-        raise InvalidInputError(
-            f"x0: expected shape ({len(lower)},) or (m, {len(lower)}), received {np.shape(x0)}"
-        )
-    if given.shape[0] > n_starts:
-        raise InvalidInputError(
-            f"x0: {given.shape[0]} start points given but n_starts is {n_starts}"
-        )
-    outside = (given < lower) | (given > upper)
-    if outside.any():
-        row, col = map(int, np.argwhere(outside)[0])
-        raise FitError(
-            f"x0[{row}] parameter {names[col]!r} = {given[row, col]} is outside its bounds "
-            f"[{lower[col]}, {upper[col]}]"
-        )
-    rest = latin_hypercube_starts(lower, upper, n_starts - given.shape[0], seed)
-    return np.vstack([given, rest]) if rest.size else given
-
-
 def fit_multistart(
     problem: ResidualProblem,
     *,
@@ -511,10 +452,10 @@ def fit_multistart(
     >>> result.n_hits() >= 1
     True
     """
-    from paracrine.fitting import _checkpoint, _executors
+    from paracrine.fitting import _checkpoint, _executors, _inputs
 
     wall0 = time.perf_counter()
-    lower, upper = _validate_problem(problem)
+    lower, upper = _inputs.validate_problem(problem)
     names = tuple(problem.parameter_names)
     opts = FitOptions.from_value(options)
     if isinstance(n_starts, bool) or not isinstance(n_starts, int | np.integer) or n_starts < 1:
@@ -531,7 +472,8 @@ def fit_multistart(
     ):
         raise InvalidInputError(f"workers: expected an integer ≥ 1, received {workers!r}")
 
-    points = _start_points(lower, upper, int(n_starts), int(seed), x0, names)
+    metadata = _inputs.problem_metadata(problem)
+    points = _inputs.start_points(lower, upper, int(n_starts), int(seed), x0, names)
     done: dict[int, StartResult] = {}
     writer = None
     if checkpoint is not None:
@@ -550,7 +492,7 @@ def fit_multistart(
         progress=progress,
         on_result=writer.append if writer is not None else None,
     )
-    return _assemble(
+    return _inputs.assemble(
         problem,
         names,
         lower,
@@ -561,68 +503,5 @@ def fit_multistart(
         int(seed),
         interrupted,
         time.perf_counter() - wall0,
+        metadata,
     )
-
-
-def _assemble(
-    problem: ResidualProblem,
-    names: tuple[str, ...],
-    lower: np.ndarray,
-    upper: np.ndarray,
-    starts: list[StartResult],
-    opts: FitOptions,
-    n_starts: int,
-    seed: int,
-    interrupted: bool,
-    wall: float,
-) -> FitResult:
-    from paracrine.fitting.result import sort_starts
-
-    starts = sort_starts(starts)
-    ok = [s for s in starts if not s.failed]
-    x = ok[0].x.copy() if ok else np.full(len(names), np.nan)
-    to_natural = getattr(problem, "to_natural", None)
-    if ok and to_natural is not None:
-        values = {k: float(v) for k, v in to_natural(x).items()}
-    else:
-        values = {n: float(v) for n, v in zip(names, x, strict=True)}
-    covar = None
-    if ok and opts.compute_covariance:
-        covar = _covariance(problem, x, opts, lower, upper)
-    return FitResult(
-        parameter_names=names,
-        lower=lower.copy(),
-        upper=upper.copy(),
-        x=x,
-        values=values,
-        covar=covar,
-        starts=starts,
-        n_data=int(problem.n_data),
-        n_inner_parameters=int(problem.n_inner_parameters),
-        n_starts=n_starts,
-        seed=seed,
-        options=opts.to_dict(),
-        wall_time_s=wall,
-        interrupted=interrupted,
-    )
-
-
-def _covariance(
-    problem: ResidualProblem, x: np.ndarray, opts: FitOptions, lower: np.ndarray, upper: np.ndarray
-) -> np.ndarray | None:
-    """(JᵀJ)⁻¹ of the weighted residuals at x (inner parameters re-solved), or None."""
-    try:
-        problem.update_inner(x)
-        f0 = np.asarray(problem.residuals(x), dtype=float)
-        problem_jac = getattr(problem, "jacobian", None) if opts.use_problem_jacobian else None
-        if problem_jac is not None:
-            jac = np.asarray(problem_jac(x), dtype=float)
-        else:
-            jac = fd_jacobian(problem.residuals, x, f0, step=opts.fd_step, lower=lower, upper=upper)
-        hess = jac.T @ jac
-        if not np.all(np.isfinite(hess)) or np.linalg.matrix_rank(hess) < hess.shape[0]:
-            return None
-        return np.linalg.inv(hess)
-    except Exception as exc:  # standard errors are optional: report, never crash the fit
-        logger.warning("no covariance at the best point: %s: %s", type(exc).__name__, exc)
-        return None

@@ -129,6 +129,11 @@ def test_optimize_start_max_evaluations_status(chain):
     assert "still changing after 1 rounds" in few_rounds.message
 
 
+def test_optimize_start_rejects_a_wrongly_shaped_x0(linear):
+    with pytest.raises(InvalidInputError, match=r"x0: expected shape \(2,\) .* received \(3,\)"):
+        optimize_start(linear, np.zeros(3))
+
+
 def test_options_are_validated():
     with pytest.raises(UnknownNameError, match="unknown fit option 'ftoll' — did you mean 'ftol'"):
         FitOptions.from_value({"ftoll": 1e-3})
@@ -222,6 +227,29 @@ def test_keyboard_interrupt_returns_finished_starts(chain, interrupting):
     assert sorted(s.index for s in result.starts) == [0, 1, 2]
     assert "interrupted" in result.message
     assert np.isfinite(result.nllh)
+
+
+def test_a_crashed_worker_process_fails_its_starts_not_the_fit():
+    problem = ChainProblem.simulate_data(seed=1, fail_region=(0, -0.6), fail_mode="exit")
+    result = fit_multistart(problem, n_starts=6, seed=5, workers=2, progress=False)
+    assert len(result.starts) == 6
+    assert result.n_failed >= 1
+    lost = [s for s in result.starts if s.failed]
+    assert all(s.message.startswith("worker failed: BrokenProcessPool") for s in lost)
+
+
+def test_problem_metadata_is_copied_and_checked(linear):
+    linear.metadata = {"variant": "linear", "n": 2}
+    assert fit_multistart(linear, n_starts=1, workers=1, progress=False).metadata == {
+        "variant": "linear",
+        "n": 2,
+    }
+    linear.metadata = ["not", "a", "mapping"]
+    with pytest.raises(FitError, match=r"problem\.metadata: expected a mapping, received list"):
+        fit_multistart(linear, n_starts=1, workers=1, progress=False)
+    linear.metadata = {"array": np.zeros(2)}
+    with pytest.raises(FitError, match=r"must be JSON-serialisable: .*ndarray"):
+        fit_multistart(linear, n_starts=1, workers=1, progress=False)
 
 
 # -- checkpoints ------------------------------------------------------------------------------
