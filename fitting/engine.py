@@ -381,6 +381,7 @@ def latin_hypercube_starts(lower: np.ndarray, upper: np.ndarray, n: int, seed: i
     from scipy.stats import qmc
 
     rng = np.random.default_rng(seed)
+    # `seed=` rather than scipy ≥ 1.15's `rng=` keeps scipy 1.10–1.14 working (same stream)
     unit = qmc.LatinHypercube(d=len(lower), seed=rng).random(n)
     return qmc.scale(unit, lower, upper) if n else unit
 

@@ -35,6 +35,23 @@ __all__ = ["FitResult", "StartResult"]
 
 Status = Literal["converged", "max_evaluations", "failed"]
 _FORMAT = "paracrine.fitting.FitResult/1"
+_FIELDS = (
+    "parameter_names",
+    "lower",
+    "upper",
+    "x",
+    "values",
+    "covar",
+    "starts",
+    "n_data",
+    "n_inner_parameters",
+    "n_starts",
+    "seed",
+    "options",
+    "wall_time_s",
+    "interrupted",
+    "metadata",
+)
 
 
 def _enc(value: float) -> float | str:
@@ -358,6 +375,9 @@ class FitResult:
             raise InvalidInputError(
                 f"not a serialised FitResult: expected format {_FORMAT!r}, received {got!r}"
             )
+        missing = sorted(set(_FIELDS) - set(d))
+        if missing:
+            raise InvalidInputError(f"serialised FitResult: missing field(s) {missing}")
         covar = d["covar"]
         return cls(
             parameter_names=tuple(d["parameter_names"]),
@@ -378,8 +398,20 @@ class FitResult:
         )
 
     def to_json(self, path: str | Path) -> None:
-        """Write the result to *path* as JSON (floats round-trip exactly)."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
+        """Write the result to *path* as JSON (floats round-trip exactly).
+
+        Raises
+        ------
+        InvalidInputError
+            If :attr:`metadata` holds values JSON cannot represent (nothing is written then).
+        """
+        try:
+            text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                f"FitResult.metadata must be JSON-serialisable (str, numbers, lists, dicts): {exc}"
+            ) from exc
+        Path(path).write_text(text + "\n")
 
     @classmethod
     def from_json(cls, path: str | Path) -> FitResult:

@@ -252,6 +252,32 @@ def test_problem_metadata_is_copied_and_checked(linear):
         fit_multistart(linear, n_starts=1, workers=1, progress=False)
 
 
+def test_ctrl_c_while_waiting_on_worker_processes(chain, monkeypatch, tmp_path):
+    """Ctrl-C arriving in the main process while starts run in a pool: the pending starts are
+    cancelled, finished ones kept (and checkpointed), and nothing hangs."""
+    from paracrine.fitting import _executors
+
+    record = _executors._record
+    calls = []
+
+    def interrupt_on_second(result, *args):
+        calls.append(result.index)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        record(result, *args)
+
+    monkeypatch.setattr(_executors, "_record", interrupt_on_second)
+    path = tmp_path / "fit.jsonl"
+    result = fit_multistart(chain, n_starts=20, seed=1, workers=2, progress=False, checkpoint=path)
+    assert result.interrupted
+    assert 1 <= len(result.starts) < 20
+    assert len(path.read_text().splitlines()) == 1 + len(result.starts)
+    monkeypatch.setattr(_executors, "_record", record)
+    resumed = fit_multistart(chain, n_starts=20, seed=1, workers=1, progress=False, checkpoint=path)
+    assert not resumed.interrupted
+    assert len(resumed.starts) == 20
+
+
 # -- checkpoints ------------------------------------------------------------------------------
 def test_checkpoint_resume_skips_finished_starts(chain, tmp_path):
     path = tmp_path / "fit.jsonl"

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from paracrine.fitting import FitResult, StartResult, fit_multistart
 from paracrine.fitting._toy import ChainProblem
@@ -203,6 +205,41 @@ def test_json_round_trip_is_exact(fitted, tmp_path):
     assert "Infinity" not in path.read_text()
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    floats=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=6, max_size=6),
+    status=st.sampled_from(["converged", "max_evaluations", "failed"]),
+)
+def test_start_result_round_trips_any_float_bit_for_bit(floats, status):
+    s = StartResult(
+        index=3,
+        x0=np.array(floats[:2]),
+        x=np.array(floats[2:4]),
+        nllh=floats[4],
+        chisqr=floats[5],
+        n_fev=1,
+        n_jev=2,
+        n_rounds=3,
+        status=status,
+        message="é ✓",
+        time_s=floats[0],
+        cpu_time_s=floats[1],
+    )
+    back = StartResult.from_dict(json.loads(json.dumps(s.to_dict(), allow_nan=False)))
+    for a, b in [(s.x0, back.x0), (s.x, back.x), (s.nllh, back.nllh), (s.time_s, back.time_s)]:
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes() or (
+            np.isnan(a).all() and np.isnan(b).all()
+        )
+    assert (back.status, back.message) == (status, "é ✓")
+
+
+def test_to_json_refuses_unserialisable_metadata(tmp_path):
+    r = _result([_start(0, 1.0)], metadata={"when": object()})
+    with pytest.raises(InvalidInputError, match="metadata must be JSON-serialisable"):
+        r.to_json(tmp_path / "r.json")
+    assert not (tmp_path / "r.json").exists()
+
+
 def test_from_json_rejects_other_files(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
@@ -213,6 +250,9 @@ def test_from_json_rejects_other_files(tmp_path):
         FitResult.from_json(bad)
     bad.write_text("[1, 2]")
     with pytest.raises(InvalidInputError, match="received 'list'"):
+        FitResult.from_json(bad)
+    bad.write_text('{"format": "paracrine.fitting.FitResult/1", "x": [1.0]}')
+    with pytest.raises(InvalidInputError, match=r"missing field\(s\) \['covar', 'interrupted'"):
         FitResult.from_json(bad)
 
 
