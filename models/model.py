@@ -13,9 +13,10 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models.parameters import CELL_LINES, ParameterTable, default_table
 from paracrine.models.variants import Variant, get_variant
+
+from paracrine.errors import InvalidInputError, UnknownNameError
 
 __all__ = ["MODULES", "OBSERVABLES", "Model", "core_antimony", "load_model"]
 
@@ -145,9 +146,7 @@ class Model:
             values.update(self._cell_line_parameters.get(cell_line, {}))
         return values
 
-    def with_parameters(
-        self, values: Mapping[str, float], cell_line: str | None = None
-    ) -> Model:
+    def with_parameters(self, values: Mapping[str, float], cell_line: str | None = None) -> Model:
         """A new model with *values* set (for every line, or for *cell_line* only)."""
         parameters = dict(self._parameters)
         per_line = {k: dict(v) for k, v in self._cell_line_parameters.items()}

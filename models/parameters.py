@@ -141,7 +141,9 @@ def read_parameter_table(parameters_text: str, cell_lines_text: str, origin: str
             unit=rec["unit"],
             lower=_parse_float(rec["lower"], f"{where}, column lower"),
             upper=_parse_float(rec["upper"], f"{where}, column upper"),
-            cell_line_specific=_parse_bool(rec["cell_line_specific"], f"{where}, column cell_line_specific"),
+            cell_line_specific=_parse_bool(
+                rec["cell_line_specific"], f"{where}, column cell_line_specific"
+            ),
             estimate=_parse_bool(rec["estimate"], f"{where}, column estimate"),
             source=rec["source"].strip(),
         )

@@ -66,8 +66,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "vegfr2_stat3",
             "3",
-            "VEGFR2 cross-activates STAT3 (via Src), so VEGF adds to the IL-6 arm's STAT3 "
-            "output.",
+            "VEGFR2 cross-activates STAT3 (via Src), so VEGF adds to the IL-6 arm's STAT3 output.",
             dict(_CROSS_ACTIVATION),
             "Chen et al. 2008",
         ),

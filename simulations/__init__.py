@@ -1,1 +1,31 @@
-"""paracrine.simulations"""
+"""paracrine.simulations — conditions and perturbations, the simulation engine, ``simulate``,
+response metrics and plots."""
+
+from paracrine.simulations.conditions import (
+    INHIBITOR_TARGETS,
+    KNOCKOUT_TARGETS,
+    Condition,
+    Inhibitor,
+    Knockdown,
+    Knockout,
+    Perturbation,
+    standard_conditions,
+)
+from paracrine.simulations.engine import Simulator, check_times
+from paracrine.simulations.simulate import DEFAULT_TIMES_MIN, SimulationResult, simulate
+
+__all__ = [
+    "DEFAULT_TIMES_MIN",
+    "INHIBITOR_TARGETS",
+    "KNOCKOUT_TARGETS",
+    "Condition",
+    "Inhibitor",
+    "Knockdown",
+    "Knockout",
+    "Perturbation",
+    "SimulationResult",
+    "Simulator",
+    "check_times",
+    "simulate",
+    "standard_conditions",
+]

@@ -1,0 +1,105 @@
+"""The parameter table: completeness, sources, bounds, and its validation errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from paracrine.models import CELL_LINES, Model, default_table
+from paracrine.models.parameters import read_parameter_table
+
+from paracrine.errors import InvalidInputError, UnknownNameError
+
+HEADER = "name,default,unit,lower,upper,cell_line_specific,estimate,source\n"
+CELLS = "parameter,MCF-7,T47D,SK-Br-3,source\n"
+
+
+def test_every_model_parameter_is_in_the_table_with_source_unit_and_bounds():
+    import roadrunner
+
+    table = default_table()
+    rr = roadrunner.RoadRunner(Model("full").sbml)
+    rules = set(rr.getAssignmentRuleIds())
+    model_params = set(rr.model.getGlobalParameterIds()) - rules
+    assert model_params == set(table)
+    for row in table.values():
+        assert row.source, row.name
+        assert row.unit, row.name
+        assert 0 < row.lower <= row.upper
+        if row.estimate:
+            assert row.lower <= row.default <= row.upper, row.name
+        assert math.isfinite(row.default) and row.default >= 0
+
+
+def test_cell_line_values_differ_where_biology_says_so():
+    table = default_table()
+    assert table.cell_lines == CELL_LINES
+    gp130 = {line: table.defaults(line)["R6_tot"] for line in CELL_LINES}
+    # gp130 low in MCF-7, high in T47D (BIOLOGY.md)
+    assert gp130["MCF-7"] < gp130["SK-Br-3"] < gp130["T47D"]
+    assert table["R6_tot"].cell_line_specific
+
+
+def test_table_to_dataframe_has_one_row_per_parameter_and_cell_line_columns():
+    frame = default_table().to_dataframe()
+    assert len(frame) == len(default_table())
+    assert {"name", "default", "unit", "source", *CELL_LINES} <= set(frame.columns)
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        ("name,default\nk,1\n", r"line 1: expected columns name, default, unit"),
+        (
+            HEADER + "k,abc,1/min,1,2,False,True,src\n",
+            r"line 2, column default: expected a number, received 'abc'",
+        ),
+        (
+            HEADER + "k,inf,1/min,1,2,False,True,src\n",
+            r"line 2, column default: expected a finite number",
+        ),
+        (
+            HEADER + "k,1,1/min,1,2,maybe,True,src\n",
+            r"column cell_line_specific: expected True or False, received 'maybe'",
+        ),
+        (
+            HEADER + "k,1,1/min,1,2,False,True,\n",
+            r"line 2, column source: every parameter needs a source",
+        ),
+        (
+            HEADER + "k,1,1/min,0,2,False,True,src\n",
+            r"expected 0 < lower <= upper .* received lower=0.0",
+        ),
+        (
+            HEADER + "k,5,1/min,1,2,False,True,src\n",
+            r"estimated parameter 'k' has default 5.0 outside its bounds \[1.0, 2.0\]",
+        ),
+        (
+            HEADER + "k,1,1/min,1,2,False,True,src\nk,1,1/min,1,2,False,True,src\n",
+            r"line 3, column name: duplicate parameter 'k'",
+        ),
+    ],
+)
+def test_malformed_parameter_table_is_refused_with_file_line_and_column(rows, match):
+    with pytest.raises(InvalidInputError, match=match):
+        read_parameter_table(rows, CELLS, origin="tbl")
+
+
+def test_cell_line_table_errors():
+    params = HEADER + "k,1,1/min,1,2,False,True,src\n"
+    with pytest.raises(UnknownNameError, match=r"unknown parameter 'kk' — did you mean 'k'"):
+        read_parameter_table(params, CELLS + "kk,1,1,1,src\n", origin="tbl")
+    with pytest.raises(
+        InvalidInputError, match=r"has cell-line values but is not marked cell_line_specific"
+    ):
+        read_parameter_table(params, CELLS + "k,1,1,1,src\n", origin="tbl")
+
+
+def test_unknown_parameter_and_cell_line_suggest_close_matches():
+    table = default_table()
+    with pytest.raises(
+        UnknownNameError, match=r"unknown parameter 'k_erk_phoss' — did you mean 'k_erk_phos'"
+    ):
+        table["k_erk_phoss"]
+    with pytest.raises(UnknownNameError, match=r"unknown cell line 'MCF7' — did you mean 'MCF-7'"):
+        table.defaults("MCF7")
