@@ -1,4 +1,4 @@
-"""Loaded data sets, :class:`BlotData` and :class:`ReadoutData`, and the functions that load them."""
+"""Loaded data sets (BlotData, ReadoutData) and the functions that load them."""
 
 from __future__ import annotations
 

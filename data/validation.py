@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ __all__ = [
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 _NON_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity", "+nan", "-nan"}
 _COUNT = re.compile(r"\s*\+?\d+\s*")
+_MAX_COUNT = 2**31 - 1  # replicate numbers and n are stored as int64; no lab needs more
 _MISSING = object()  # a cell that failed its check
 
 
@@ -174,7 +176,17 @@ class _Checker:
 
     def _text(self, column: Column, value: object, row: int) -> Any:
         if isinstance(value, str):
-            return value
+            control = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+            if control is None:
+                return value
+            self.add(
+                row,
+                column.name,
+                "printable text",
+                repr(value),
+                f"column {column.name!r} holds the control character {control!r}",
+            )
+            return _MISSING
         # An integer id (blot 3) from pandas.read_csv names the same thing as the text "3".
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             return str(value)
@@ -188,6 +200,15 @@ class _Checker:
                 number = int(value)
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             number = _whole(value)
+        if number is not None and number > _MAX_COUNT:
+            self.add(
+                row,
+                column.name,
+                f"a whole number ≤ {_MAX_COUNT}",
+                _shown(value),
+                f"value too large for column {column.name!r}",
+            )
+            return _MISSING
         if number is None or number < 1:
             self.add(
                 row,
@@ -311,17 +332,7 @@ class _Checker:
             for blot, lanes in blots.items():
                 line = first_line[(cell_line, readout, blot)]
                 shared = any(lanes & other for b, other in blots.items() if b != blot)
-                if len(blots) > 1 and not shared:
-                    self.add(
-                        line,
-                        "blot",
-                        f"a (condition, time) point shared with another {cell_line} {readout} blot",
-                        f"blot {blot!r} shares none",
-                        f"blot {blot!r} shares no point with another {cell_line} {readout} "
-                        "blot: its scale factor is unidentifiable from the data alone",
-                        severity="warning",
-                    )
-                elif len(lanes) == 1:
+                if len(lanes) == 1:
                     self.add(
                         line,
                         "blot",
@@ -329,6 +340,16 @@ class _Checker:
                         f"blot {blot!r} has one",
                         f"blot {blot!r} holds a single {cell_line} {readout} point: its "
                         "scale factor absorbs it, so it carries no information",
+                        severity="warning",
+                    )
+                elif len(blots) > 1 and not shared:
+                    self.add(
+                        line,
+                        "blot",
+                        f"a (condition, time) point shared with another {cell_line} {readout} blot",
+                        f"blot {blot!r} shares none",
+                        f"blot {blot!r} shares no point with another {cell_line} {readout} "
+                        "blot: its scale factor is unidentifiable from the data alone",
                         severity="warning",
                     )
 
@@ -370,7 +391,9 @@ def check_table(
                 values[name].append(checker.cell(schema.column(name), cell, line))
     checker.duplicates(values, list(lines))
     checker.doses(values, list(lines))
-    if schema is BLOT_SCHEMA:
+    # Identifiability is only meaningful on clean data: a rejected cell would make a blot
+    # look disconnected and bury the real errors under false warnings.
+    if schema is BLOT_SCHEMA and not checker.issues.has_errors():
         checker.blot_scales(values, list(lines))
         for line, value in zip(lines, values.get("value", []), strict=False):
             if value == 0:
