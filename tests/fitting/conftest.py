@@ -65,6 +65,19 @@ class NonFiniteProblem(LinearProblem):
         return r * np.nan if x[0] > 5.0 else r
 
 
+class BadLikelihoodProblem(LinearProblem):
+    """Its nllh is NaN always (``when="always"``) or only at tight tolerance (``"precise"``)."""
+
+    def __init__(self, when: str) -> None:
+        super().__init__()
+        self.when = when
+
+    def nllh(self, x: np.ndarray, *, precise: bool = False) -> float:
+        if self.when == "always" or precise:
+            return float("nan")
+        return super().nllh(x)
+
+
 class InterruptingProblem:
     """Delegates to *inner* but raises KeyboardInterrupt when start *at_start* begins.
 
@@ -123,6 +136,12 @@ def nonfinite() -> NonFiniteProblem:
 @pytest.fixture
 def failing_jacobian() -> FailingJacobianProblem:
     return FailingJacobianProblem()
+
+
+@pytest.fixture
+def bad_likelihood():
+    """Factory: ``bad_likelihood("always" | "precise")``."""
+    return BadLikelihoodProblem
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from paracrine.fitting import (
 )
 from paracrine.fitting._toy import ChainProblem
 
-from paracrine.errors import FitError, InvalidInputError, UnknownNameError
+from paracrine.errors import FitError, InvalidInputError, SimulationError, UnknownNameError
 
 
 def _same_starts(a, b) -> None:
@@ -118,6 +118,46 @@ def test_optimize_start_reports_failures_instead_of_raising(chain, nonfinite):
     bad = optimize_start(nonfinite, np.array([6.0, 0.0]))
     assert bad.status == "failed"
     assert bad.message.startswith("FloatingPointError: residuals are not finite at the start")
+
+
+def test_non_finite_likelihoods_fail_the_start(bad_likelihood):
+    always = optimize_start(bad_likelihood("always"), np.array([1.0, 1.0]))
+    assert always.status == "failed"
+    assert always.message.startswith("FloatingPointError: nllh is nan at x = ")
+    precise = optimize_start(bad_likelihood("precise"), np.array([1.0, 1.0]))
+    assert precise.status == "failed"
+    assert precise.message.startswith("FloatingPointError: precise nllh is nan")
+    assert precise.n_rounds == 2  # the optimisation itself went through
+
+
+def test_chain_problem_raises_simulation_errors(chain):
+    failing = ChainProblem.simulate_data(seed=1, fail_region=(1, -2.0))
+    with pytest.raises(SimulationError, match=r"test failure region.*log10_k2 > -2\.0"):
+        failing.residuals(np.array([-1.0, -1.0]))
+
+    class BrokenRoadRunner:
+        integrator = type("Integrator", (), {"relative_tolerance": 1e-6})()
+
+        def reset(self):
+            pass
+
+        def __setitem__(self, key, value):
+            pass
+
+        def simulate(self, **kwargs):
+            raise RuntimeError("CV_TOO_MUCH_WORK")
+
+    chain._rr = BrokenRoadRunner()
+    with pytest.raises(SimulationError, match=r"CVODE failed at x = \[-1\.0, -1\.0\]: CV_TOO"):
+        chain.nllh(np.array([-1.0, -1.0]))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from paracrine.fitting import engine
+
+    assert doctest.testmod(engine).failed == 0
 
 
 def test_optimize_start_max_evaluations_status(chain):

@@ -227,9 +227,10 @@ def test_start_result_round_trips_any_float_bit_for_bit(floats, status):
     )
     back = StartResult.from_dict(json.loads(json.dumps(s.to_dict(), allow_nan=False)))
     for a, b in [(s.x0, back.x0), (s.x, back.x), (s.nllh, back.nllh), (s.time_s, back.time_s)]:
-        assert np.asarray(a).tobytes() == np.asarray(b).tobytes() or (
-            np.isnan(a).all() and np.isnan(b).all()
-        )
+        a, b = np.atleast_1d(a), np.atleast_1d(b)
+        nan = np.isnan(a)
+        assert_array_equal(nan, np.isnan(b))
+        assert a[~nan].tobytes() == b[~nan].tobytes()  # bit for bit, signed zeros included
     assert (back.status, back.message) == (status, "é ✓")
 
 
