@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from paracrine.fitting.result import StartResult
 
-from paracrine.errors import InvalidInputError
+from paracrine.errors import FitError, InvalidInputError
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,18 @@ def _run_with_problem(
         _LOCAL.token, _LOCAL.problem = token, pickle.loads(pickle.dumps(problem))
         _warm_up(_LOCAL.problem)
     return optimize_start(_LOCAL.problem, x0, options=options, index=index)
+
+
+def _check_picklable(problem: Any, where: str) -> None:
+    """Fail early and clearly: a pool or cluster would report this from deep inside."""
+    try:
+        pickle.dumps(problem)
+    except Exception as exc:
+        raise FitError(
+            f"the problem must be picklable to run in {where}, but pickling "
+            f"{type(problem).__name__} failed ({type(exc).__name__}: {exc}); run with "
+            "workers=1, or define the problem class in an importable module (not a notebook)"
+        ) from exc
 
 
 class _Progress:
@@ -213,6 +225,7 @@ def _run_processes(
     bar: _Progress,
     on_result: Callable | None,
 ) -> bool:
+    _check_picklable(problem, "worker processes")
     context = multiprocessing.get_context("spawn")  # problems are not fork-safe once compiled
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(todo)),
@@ -251,6 +264,7 @@ def _run_dask(
             f"received {type(scheduler).__name__}"
         )
     try:
+        _check_picklable(problem, "a Dask cluster")
         remote = client.scatter(problem, broadcast=True, hash=False)
         token = uuid.uuid4().hex
         executor: Executor = client.get_executor(pure=False)

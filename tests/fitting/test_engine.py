@@ -384,6 +384,13 @@ def test_fit_multistart_validates_its_arguments(chain, linear):
         fit_multistart(chain, x0=np.array([-1.0, 1.0]), workers=1, **kw)
 
 
+def test_unpicklable_problem_is_refused_for_worker_processes(linear):
+    linear.transform = lambda x: x  # lambdas do not pickle
+    with pytest.raises(FitError, match=r"must be picklable to run in worker processes.*workers=1"):
+        fit_multistart(linear, n_starts=2, workers=2, progress=False)
+    assert fit_multistart(linear, n_starts=2, workers=1, progress=False).success
+
+
 def test_fit_multistart_rejects_malformed_problems(linear):
     with pytest.raises(FitError, match=r"not a ResidualProblem: missing .*nllh"):
         fit_multistart(object(), progress=False)
