@@ -43,6 +43,7 @@ def _numbers(frame: pd.DataFrame, column: str, *, positive: bool) -> np.ndarray:
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
         needed = "a finite number > 0" if positive else "a finite number ≥ 0"
         received = frame[column].iloc[int(np.flatnonzero(bad)[0])]
+        received = received.item() if isinstance(received, np.generic) else received
         raise InvalidInputError(
             f"column {column!r} must hold {needed} in every row; rows {shown} do not "
             f"(first: {received!r})"
