@@ -344,14 +344,14 @@ class PetabProblem:
         stacked = sims[0] if len(sims) == 1 else np.vstack(sims)
         h = np.empty(self.n_data)
         sigma = np.empty(self.n_data)
-        for obs, (f, g, gathers) in zip(self.spec.observables, self._compile(), strict=True):
-            args = [
-                stacked[ref[0], ref[1]] if kind == "sim" else theta[ref] for kind, ref in gathers
-            ]
-            n = obs.rows.size
-            with np.errstate(all="ignore"):
-                h[obs.rows] = np.broadcast_to(np.asarray(f(*args), dtype=float), (n,))
-                sigma[obs.rows] = np.broadcast_to(np.asarray(g(*args), dtype=float), (n,))
+        with np.errstate(all="ignore"):
+            for obs, (f, g, gathers) in zip(self.spec.observables, self._compile(), strict=True):
+                args = [
+                    stacked[ref[0], ref[1]] if kind == "sim" else theta[ref]
+                    for kind, ref in gathers
+                ]
+                h[obs.rows] = f(*args)  # numpy broadcasts scalars (constant formulas)
+                sigma[obs.rows] = g(*args)
         return h, sigma
 
     def _differences(self, h: np.ndarray) -> np.ndarray:
