@@ -162,7 +162,11 @@ def normalize_to_time_zero(
         _require_columns(frame, ["condition"], "a reference condition")
         is_reference &= (frame["condition"] == reference_condition).to_numpy()
     labels = frame[groups].astype(str).reset_index(drop=True)
-    keys = labels.agg("\x1f".join, axis=1)  # one hashable key per (blot, line, read-out, rep)
+    # one hashable key per (blot, line, read-out, replicate); a list comprehension, not
+    # DataFrame.agg, so that an empty frame still gives a Series
+    keys = pd.Series(
+        ["\x1f".join(row) for row in labels.itertuples(index=False, name=None)], dtype=object
+    )
     reference = pd.Series(np.where(is_reference, values, np.nan)).groupby(keys).mean()
     per_row = keys.map(reference).to_numpy(dtype=float)
     missing = ~np.isfinite(per_row) | (per_row <= 0)

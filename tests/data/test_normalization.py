@@ -152,3 +152,12 @@ def test_time_zero_errors(lab):
     many = many[many["time_min"] != 0]
     with pytest.raises(InvalidInputError, match=r"14 group\(s\) have none: .* …$"):
         normalize_to_time_zero(many)
+
+
+def test_empty_frames_pass_through():
+    empty = load_blots().frame.head(0)
+    out = normalize_to_time_zero(empty)
+    assert out.empty
+    assert list(out.columns) == list(empty.columns)
+    raw = pd.DataFrame({"signal": [], "loading_control": []})
+    assert normalize_to_loading_control(raw).empty

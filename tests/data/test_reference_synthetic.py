@@ -129,7 +129,7 @@ def test_bundled_readouts_claims_hold():
 
 def test_claims_hold_for_other_seeds_too():
     """The claims follow from the template, not from the luck of one seed: they hold for at
-    least 95% of 40 other seeds (about 0.4% of seeds fail; measured over 1000)."""
+    least 95% of 40 other seeds (0.6% of seeds fail; measured over 1000, see data/README.md)."""
     seeds = range(1, 41)
     failing = [s for s in seeds if blot_claim_failures(gen.generate_blots(s))]
     failing += [s for s in seeds if phenotype_claim_failures(gen.generate_readouts(s))]
