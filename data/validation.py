@@ -369,6 +369,18 @@ def check_table(
     keep ``_MISSING`` placeholders; a caller builds a frame only when there are no errors).
     """
     checker = _Checker(file, schema)
+    # The likeliest mistake first: the other format handed to the wrong loader.
+    other, loader = (
+        (READOUT_SCHEMA, "load_readouts") if schema is BLOT_SCHEMA else (BLOT_SCHEMA, "load_blots")
+    )
+    if set(other.required) <= {str(h) for h in header}:
+        checker.add(
+            header_line,
+            None,
+            f"the columns of a {schema.name} file",
+            f"the columns of a {other.name} file",
+            f"this is a {other.name} file: read it with {loader}()",
+        )
     positions = checker.header(header, header_line)
     if not rows:
         checker.add(None, None, "at least one data row", "a header only", "no data rows")

@@ -267,6 +267,14 @@ def test_a_readout_file_is_not_a_blot_file():
         r"'bevacizumab_ug_ml': unknown column",
     ):
         load_blots("reference_migration_synthetic")
+    with pytest.raises(
+        DataValidationError,
+        match=r"reference_blots_synthetic\.csv, row 1: this is a blot time course file: read it "
+        r"with load_blots\(\)",
+    ):
+        load_readouts("reference_blots_synthetic")
+    issues = validate_blots("reference_migration_synthetic")
+    assert "read it with load_readouts()" in issues[0].message
 
 
 # -- warnings: the data load, and say what deserves attention ------------------------------
