@@ -287,3 +287,16 @@ def test_plot_readouts_into_given_axes():
     assert load_readouts().plot(axes.ravel()) is fig
     assert axes[0, 0].get_ylabel().startswith("migration")
     plt.close(fig)
+
+
+def test_paracrine_data_is_a_leaf_and_imports_matplotlib_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, paracrine.data; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'scipy') "
+        "or m.startswith(('paracrine.models', 'paracrine.simulations', 'paracrine.fitting'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
