@@ -128,6 +128,8 @@ def _lint(problem: Any, name: str) -> None:
     try:
         with _quiet_petab():
             failed = petab.lint_problem(problem)
+    except (AssertionError, ValueError, KeyError) as exc:  # some checks raise instead of log
+        raise PetabError(f"{name}: the PEtab linter found errors: {exc}") from exc
     finally:
         lint_logger.removeHandler(handler)
     if failed:
@@ -294,13 +296,21 @@ def read_problem(yaml_path: str | Path) -> ReadProblem:
             problem = petab.Problem.from_yaml(str(yaml_path))
     except (OSError, ValueError, KeyError) as exc:
         raise PetabError(f"{yaml_path.name}: cannot read the PEtab problem: {exc}") from exc
-    _lint(problem, yaml_path.name)
     model = problem.model.sbml_model
-    _check_sbml(model, files["model"])
-    _check_parameters(problem, files["parameters"])
-    _check_observables(problem, files["observables"])
-    _check_measurements(problem, files["measurements"])
-    _check_conditions(problem, model, files["conditions"])
+    # Unsupported features first (so that the message names the feature even where the
+    # linter would also object), then the linter for everything else.
+    try:
+        _check_sbml(model, files["model"])
+        _check_parameters(problem, files["parameters"])
+        _check_observables(problem, files["observables"])
+        _check_measurements(problem, files["measurements"])
+        _check_conditions(problem, model, files["conditions"])
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        if isinstance(exc, PetabError):
+            raise
+        _lint(problem, yaml_path.name)  # a malformed table: let the linter say what is wrong
+        raise PetabError(f"{yaml_path.name}: malformed PEtab tables ({exc!r})") from exc
+    _lint(problem, yaml_path.name)
     sbml = (yaml_path.parent / files["model"]).read_text(encoding="utf-8")
     return ReadProblem(
         yaml_path=yaml_path, petab_problem=problem, sbml=sbml, sbml_model=model, files=files
