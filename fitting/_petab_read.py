@@ -309,6 +309,7 @@ def read_problem(yaml_path: str | Path) -> ReadProblem:
         if isinstance(exc, PetabError):
             raise
         _lint(problem, yaml_path.name)  # a malformed table: let the linter say what is wrong
+        # pragma: no cover - the linter has objected to the malformed table just above
         raise PetabError(f"{yaml_path.name}: malformed PEtab tables ({exc!r})") from exc
     _lint(problem, yaml_path.name)
     sbml = (yaml_path.parent / files["model"]).read_text(encoding="utf-8")

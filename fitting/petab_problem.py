@@ -45,6 +45,7 @@ from paracrine.errors import PetabError, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import pandas as pd
+
     from paracrine.fitting._petab_build import PetabSpec
 
 __all__ = ["PetabProblem", "load_petab"]
@@ -168,7 +169,7 @@ class PetabProblem:
             for i in range(len(self._free))
             if not (np.isfinite(self.lower[i]) and np.isfinite(self.upper[i]))
         ]
-        if bad:
+        if bad:  # pragma: no cover - the petab linter reports this first
             raise PetabError(
                 f"{files.get('parameters', 'parameter table')}: bounds of {bad} are not finite "
                 "on their parameterScale (a log-scaled parameter needs lowerBound > 0)"
@@ -185,7 +186,7 @@ class PetabProblem:
             self._tcode[obs.rows] = obs.transform
             self._laplace[obs.rows] = obs.distribution == 1
         logged = self._tcode > 0
-        if np.any(spec.y[logged] <= 0):
+        if np.any(spec.y[logged] <= 0):  # pragma: no cover - the petab linter reports this first
             row = int(np.flatnonzero(logged & (spec.y <= 0))[0])
             raise PetabError(
                 f"{files.get('measurements', 'measurement table')}: row {row + 2}, column "
@@ -628,7 +629,7 @@ def load_petab(
     )
     try:
         problem._simulator()
-    except RuntimeError as exc:  # libRoadRunner refuses the SBML
+    except RuntimeError as exc:  # pragma: no cover - libRoadRunner refuses an SBML petab accepts
         raise PetabError(
             f"{read.files['model']}: libRoadRunner cannot load the model: {exc}"
         ) from exc

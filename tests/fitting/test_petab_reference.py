@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+
 from paracrine.fitting.petab_problem import PetabProblem, load_petab
 
 SHARED_PETAB = Path(__file__).resolve().parents[3] / "shared" / "petab"
