@@ -47,7 +47,7 @@ def _module_text(module: str) -> str:
 def core_antimony(parameter_values: Mapping[str, float], name: str = "paracrine") -> str:
     """Assemble the Antimony text of the core model with the given parameter values."""
     body = "\n".join(f"// ---- {m}.ant ----\n{_module_text(m)}" for m in MODULES)
-    values = "\n".join(f"{k} = {v!r};" for k, v in parameter_values.items())
+    values = "\n".join(f"{k} = {float(v)!r};" for k, v in parameter_values.items())
     return f"model {name}\n{body}\n// ---- parameter values ----\n{values}\nend\n"
 
 
