@@ -13,10 +13,9 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
+from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models.parameters import CELL_LINES, ParameterTable, default_table
 from paracrine.models.variants import Variant, get_variant
-
-from paracrine.errors import InvalidInputError, UnknownNameError
 
 __all__ = ["MODULES", "OBSERVABLES", "Model", "core_antimony", "load_model"]
 

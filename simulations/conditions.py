@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from paracrine.simulations import units
-
 from paracrine.errors import InvalidInputError, UnknownNameError
+from paracrine.simulations import units
 
 __all__ = [
     "INHIBITOR_TARGETS",

@@ -18,10 +18,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
-from paracrine.models import OBSERVABLES, Model
-from paracrine.simulations.conditions import Condition, bound_at_equilibrium
 
 from paracrine.errors import InvalidInputError, SimulationError, UnknownNameError
+from paracrine.models import OBSERVABLES, Model
+from paracrine.simulations.conditions import Condition, bound_at_equilibrium
 
 __all__ = [
     "DEFAULT_ATOL",

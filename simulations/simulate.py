@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models import Model
 from paracrine.simulations.conditions import Condition
 from paracrine.simulations.engine import DEFAULT_ATOL, DEFAULT_RTOL, Simulator, check_times
-
-from paracrine.errors import InvalidInputError, UnknownNameError
 
 __all__ = ["DEFAULT_TIMES_MIN", "SimulationResult", "simulate"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from paracrine.models import CELL_LINES, Model, default_table
-from paracrine.models.parameters import read_parameter_table
 
 from paracrine.errors import InvalidInputError, UnknownNameError
+from paracrine.models import CELL_LINES, Model, default_table
+from paracrine.models.parameters import read_parameter_table
 
 HEADER = "name,default,unit,lower,upper,cell_line_specific,estimate,source\n"
 CELLS = "parameter,MCF-7,T47D,SK-Br-3,source\n"

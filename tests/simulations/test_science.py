@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+
 from paracrine.models import CELL_LINES, Model, list_variants
 from paracrine.simulations import Condition, Knockout, simulate, standard_conditions
 from paracrine.simulations.conditions import bound_at_equilibrium

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+
+from paracrine.errors import InvalidInputError, SimulationError, UnknownNameError
 from paracrine.models import Model
 from paracrine.simulations import (
     Condition,
@@ -17,8 +19,6 @@ from paracrine.simulations import (
     standard_conditions,
 )
 from paracrine.simulations.engine import check_times
-
-from paracrine.errors import InvalidInputError, SimulationError, UnknownNameError
 
 
 def test_result_to_dataframe_is_tidy_with_the_documented_columns():
