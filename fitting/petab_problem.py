@@ -203,6 +203,7 @@ class PetabProblem:
             [any(int(t) in run.depends for run in spec.runs) for t in self._free], dtype=bool
         )
         self._theta_base = np.concatenate([spec.nominal, spec.constants])
+        self._using = {int(t): self._observables_using(int(t)) for t in self._free}
         self._sim: Any = None
         self._compiled: list[tuple[Any, Any, list]] | None = None
         self._cache_key: tuple[bytes, bool] | None = None
@@ -340,19 +341,35 @@ class PetabProblem:
             self._compiled = compiled
         return self._compiled
 
-    def _observe(self, sims: list[np.ndarray], theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Simulated observables h and noise values σ of every measurement."""
-        stacked = sims[0] if len(sims) == 1 else np.vstack(sims)
-        h = np.empty(self.n_data)
-        sigma = np.empty(self.n_data)
+    def _observe(
+        self,
+        sims: list[np.ndarray] | np.ndarray,
+        theta: np.ndarray,
+        only: list[int] | None = None,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated observables h and noise values σ of every measurement.
+
+        *sims* is the list of run outputs or their stacked matrix; with *only* (observable
+        indices) and *out* (h, σ to update in place), only those observables are evaluated.
+        """
+        if isinstance(sims, np.ndarray):
+            stacked = sims
+        else:
+            stacked = sims[0] if len(sims) == 1 else np.vstack(sims)
+        h, sigma = out if out is not None else (np.empty(self.n_data), np.empty(self.n_data))
+        compiled = self._compile()
+        observables = self.spec.observables
         with np.errstate(all="ignore"):
-            for obs, (f, g, gathers) in zip(self.spec.observables, self._compile(), strict=True):
+            for i in range(len(observables)) if only is None else only:
+                f, g, gathers = compiled[i]
+                rows = observables[i].rows
                 args = [
                     stacked[ref[0], ref[1]] if kind == "sim" else theta[ref]
                     for kind, ref in gathers
                 ]
-                h[obs.rows] = f(*args)  # numpy broadcasts scalars (constant formulas)
-                sigma[obs.rows] = g(*args)
+                h[rows] = f(*args)  # numpy broadcasts scalars (constant formulas)
+                sigma[rows] = g(*args)
         return h, sigma
 
     def _differences(self, h: np.ndarray) -> np.ndarray:
@@ -377,7 +394,10 @@ class PetabProblem:
         return float(normal.sum() + laplace.sum() + self._jac_term_sum)
 
     def _residuals_from(self, sims: list[np.ndarray], theta: np.ndarray) -> np.ndarray:
-        h, sigma = self._observe(sims, theta)
+        return self._residuals_hs(*self._observe(sims, theta))
+
+    def _residuals_hs(self, h: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Residuals from observables and noise values (σ of inner groups replaced in place)."""
         for k, group in enumerate(self._inner):
             sigma[group.rows] = self.inner_values[k]
         d = self._differences(h)
@@ -393,6 +413,24 @@ class PetabProblem:
                 )
                 r = np.concatenate([r, extra])
         return r
+
+    def _observables_using(self, table_index: int) -> list[int]:
+        """Indices of the observables whose formulas take the parameter *table_index*."""
+        spec = self.spec
+        out = []
+        for i, obs in enumerate(spec.observables):
+            for kind, ref in obs.args:
+                if kind == "theta":
+                    hit = ref == table_index
+                elif kind in ("obs", "noise"):
+                    src = spec.obs_src if kind == "obs" else spec.noise_src
+                    hit = bool(np.any(src[obs.rows, ref] == table_index))
+                else:
+                    hit = False
+                if hit:
+                    out.append(i)
+                    break
+        return out
 
     # -- ResidualProblem protocol --------------------------------------------------------------
     def residuals(self, x: np.ndarray) -> np.ndarray:
@@ -453,12 +491,15 @@ class PetabProblem:
         """
         x = np.asarray(x, dtype=float)
         sims0 = list(self._sims_at(x, False))
+        stacked0 = sims0[0] if len(sims0) == 1 else np.vstack(sims0)
         theta0 = self._theta(x)
-        r0 = self._residuals_from(sims0, theta0)
-        jac = np.empty((r0.size, x.size))
+        h0, s0 = self._observe(stacked0, theta0)
+        r0 = self._residuals_hs(h0.copy(), s0.copy())
+        jac = np.zeros((r0.size, x.size))
         runs = self.spec.runs
         for j in range(x.size):
             xj = x.copy()
+            t = int(self._free[j])
             if self._dynamic[j]:
                 scale = 1.0 if self._free_scales[j] else max(1.0, abs(x[j]))
                 h = self.fd_step * scale
@@ -466,20 +507,23 @@ class PetabProblem:
                     h = -h
                 xj[j] += h
                 theta = self._theta(xj)
-                t = int(self._free[j])
                 affected = [i for i, run in enumerate(runs) if t in run.depends]
                 new = self._simulate_runs(theta, False, affected)
                 sims = list(sims0)
-                for i, s in zip(affected, new, strict=True):
-                    sims[i] = s
+                for i, sim in zip(affected, new, strict=True):
+                    sims[i] = sim
                 jac[:, j] = (self._residuals_from(sims, theta) - r0) / h
             else:
+                only = self._using[t]
+                if not only:
+                    continue  # the parameter changes nothing: a zero column
                 h = 1e-6 * max(1.0, abs(x[j]))
-                xj[j] += h
-                up = self._residuals_from(sims0, self._theta(xj))
-                xj[j] -= 2 * h
-                down = self._residuals_from(sims0, self._theta(xj))
-                jac[:, j] = (up - down) / (2 * h)
+                columns = []
+                for step in (h, -h):
+                    xj[j] = x[j] + step
+                    hs = self._observe(stacked0, self._theta(xj), only, (h0.copy(), s0.copy()))
+                    columns.append(self._residuals_hs(*hs))
+                jac[:, j] = (columns[0] - columns[1]) / (2 * h)
         return jac
 
     def to_natural(self, x: np.ndarray) -> dict[str, float]:
