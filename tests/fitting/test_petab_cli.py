@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,14 @@ def test_nllh_prints_one_line_number_last(capsys: pytest.CaptureFixture[str]) ->
     assert float(lines[0].split()[-1]) == pytest.approx(138.2220, abs=1e-3)
 
 
+@pytest.fixture
+def blas_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`petab fit` pins BLAS to one thread through the environment; restore it afterwards."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("blas_env")
 def test_fit_prints_best_wall_time_and_hits(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["petab", "fit", boehm_yaml(), "--starts", "3", "--seed", "1", "--workers", "1"]
     assert main(argv) == 0
@@ -35,8 +44,10 @@ def test_fit_prints_best_wall_time_and_hits(capsys: pytest.CaptureFixture[str]) 
     assert "wall time" in out
     assert "starts within 0.1 of the best:" in out
     assert " of 3" in out
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
 
 
+@pytest.mark.usefixtures("blas_env")
 def test_fit_rejects_zero_starts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["petab", "fit", boehm_yaml(), "--starts", "0"]) == 2
     assert "--starts: expected an integer ≥ 1, received 0" in capsys.readouterr().err
