@@ -70,6 +70,8 @@ def test_structure(name: str) -> None:
     assert problem.n_inner_parameters == n_inner
     problem.update_inner(problem.nominal_x)
     assert problem.residuals(problem.nominal_x).shape == (n_residuals,)
+    expected = {} if n_inner else {"ftol": 1e-6, "xtol": 1e-6, "max_rounds": 1}
+    assert problem.recommended_options() == expected
     assert np.all(problem.lower <= problem.nominal_x)  # Raia's sd_RecSurf_abs sits on a bound
     assert np.all(problem.nominal_x <= problem.upper)
 
@@ -166,3 +168,13 @@ def test_seeded_boehm_fit_reaches_the_optimum() -> None:
     assert result.nllh <= 138.32
     assert result.n_hits(0.1) >= 2
     assert set(result.values) == set(problem.parameter_names)
+
+
+def test_tight_tolerances_for_problems_without_analytic_noise() -> None:
+    problem = load_petab(yaml_of("Raia_CancerResearch2011"))
+    loose = problem.nllh(problem.nominal_x)
+    problem.use_tight_tolerances()
+    assert (problem.rtol, problem.atol, problem.fd_step) == (1e-8, 1e-10, 1e-4)
+    tight = problem.nllh(problem.nominal_x)
+    assert tight != loose  # the cached loose simulation was dropped
+    assert tight == pytest.approx(REFERENCE["Raia_CancerResearch2011"][0], abs=1e-4)
