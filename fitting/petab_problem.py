@@ -28,6 +28,18 @@ Speed-ups that keep the likelihood exact:
   any simulation (observable scalings, noise parameters) is differentiated on the cached
   simulations (central differences, no integration); a kinetic parameter re-simulates only the
   runs that depend on it.
+
+Tried and not kept: solving the observable scalings and noise parameters of Raia numerically
+inside ``update_inner`` (alternating with the kinetic parameters) zig-zagged for 100+ rounds
+and found no optimum in 8 starts; problems without analytic noise levels are fit instead with
+one tight trust-region round (:meth:`PetabProblem.recommended_options`).
+
+Supported: SBML models libRoadRunner loads (events and piecewise step inputs included),
+condition tables overriding parameters (numbers or parameter ids, estimated ones included) and
+species (NaN: keep the pre-equilibrated/SBML value), pre-equilibration, observable and noise
+placeholders (numbers or parameter ids, ``;``-separated), parameter scales lin/log/log10,
+fixed and estimated parameters, noise normal/laplace on lin/log/log10 observables.
+Refused with :class:`~paracrine.errors.PetabError` naming the feature: see :func:`load_petab`.
 """
 
 from __future__ import annotations
