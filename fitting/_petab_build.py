@@ -68,7 +68,9 @@ class PetabSpec:
     constants: np.ndarray  # numeric overrides, theta_ext[len(table_ids):]
     model_param_ids: list[str]  # SBML global parameters set per condition
     condition_params: dict[str, np.ndarray]  # condition -> theta_ext index per model param
-    condition_species: dict[str, list[tuple[str, int]]]  # condition -> (species, theta_ext index)
+    # condition -> (RoadRunner selection of the species, theta_ext index); the selection is the
+    # concentration "[S]", or the amount "S" for hasOnlySubstanceUnits species (PEtab's value)
+    condition_species: dict[str, list[tuple[str, int]]]
     runs: list[RunSpec]
     columns: list[str]  # RoadRunner selections of the stacked simulation matrix
     y: np.ndarray  # measurements
@@ -170,6 +172,8 @@ def build_spec(read: Any) -> PetabSpec:
         raise PetabError(f"{files['parameters']}: parameter {pid!r} has no nominalValue")
 
     entities = _sbml_entities(model)
+    # species whose value is an amount (AMICI and PEtab use amounts for these)
+    amounts = {sp.getId() for sp in model.getListOfSpecies() if sp.getHasOnlySubstanceUnits()}
     rule_targets = {r.getVariable() for r in model.getListOfRules()}
     global_params = [p.getId() for p in model.getListOfParameters()]
 
@@ -213,7 +217,8 @@ def build_spec(read: Any) -> PetabSpec:
             value = row[sid]
             if _is_nan(value) or (isinstance(value, str) and not value.strip()):
                 continue  # PEtab v1: NaN = keep the (pre-equilibrated or SBML) initial value
-            species.append((sid, theta.resolve(value, f"{where}, column {sid!r}")))
+            selection = sid if sid in amounts else f"[{sid}]"
+            species.append((selection, theta.resolve(value, f"{where}, column {sid!r}")))
         condition_species[str(cid)] = species
 
     # --- measurements and simulation runs ----------------------------------------------------
@@ -271,9 +276,7 @@ def build_spec(read: Any) -> PetabSpec:
     columns: list[str] = []
 
     def column_of(name: str) -> int:
-        selection = (
-            "time" if name == "time" else (f"[{name}]" if entities.get(name) == "species" else name)
-        )
+        selection = f"[{name}]" if entities.get(name) == "species" and name not in amounts else name
         if selection not in columns:
             columns.append(selection)
         return columns.index(selection)

@@ -88,8 +88,8 @@ class Simulator:
             self.rr.model.setGlobalParameterValues(self.param_index, values)
 
     def _apply_species(self, condition: str, theta_ext: np.ndarray) -> None:
-        for sid, src in self.spec.condition_species[condition]:
-            self.rr.setValue(f"[{sid}]", float(theta_ext[src]))
+        for selection, src in self.spec.condition_species[condition]:
+            self.rr.setValue(selection, float(theta_ext[src]))
 
     def _steady_state(self, where: str, rtol_ss: float, atol_ss: float) -> None:
         rr = self.rr

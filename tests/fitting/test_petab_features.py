@@ -679,3 +679,44 @@ def test_integrator_failure_names_the_condition(tmp_path: Path) -> None:
     problem = load_petab(write_problem(tmp_path, antimony_text=blowup))
     with pytest.raises(SimulationError, match="condition 'c0': CVODE failed"):
         problem.nllh_nominal()
+
+
+AMOUNTS = """
+model amounts
+  compartment cell = 2
+  substanceOnly species A in cell
+  species C in cell
+  J1: A -> C; k1*A
+  A = 10; C = 0
+  k1 = 0.1
+end
+"""
+
+
+def test_amount_species_use_amounts(tmp_path: Path) -> None:
+    """hasOnlySubstanceUnits species are read and set as amounts (concentrations otherwise)."""
+    tables = preeq_tables()
+    tables["conditions"] = [{"conditionId": "c", "conditionName": "", "A": 4.0}]
+    tables["observables"] = [
+        {"observableId": "obs_A", "observableFormula": "A", "noiseFormula": "1"},
+        {"observableId": "obs_C", "observableFormula": "C", "noiseFormula": "1"},
+    ]
+    tables["measurements"] = [
+        {"observableId": oid, "simulationConditionId": "c", "measurement": 1.0, "time": 5.0}
+        for oid in ("obs_A", "obs_C")
+    ]
+    tables["parameters"] = [
+        {
+            "parameterId": "k1",
+            "parameterScale": "log10",
+            "lowerBound": 0.01,
+            "upperBound": 1,
+            "nominalValue": 0.1,
+            "estimate": 1,
+        }
+    ]
+    problem = load_petab(write_problem(tmp_path, antimony_text=AMOUNTS, tables=tables))
+    a, c = problem.simulation_table()["simulation"]
+    amount_a = 4.0 * math.exp(-0.5)
+    assert a == pytest.approx(amount_a, rel=1e-7)  # amount
+    assert c == pytest.approx((4.0 - amount_a) / 2.0, rel=1e-7)  # concentration in 2 volumes
