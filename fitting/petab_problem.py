@@ -47,13 +47,21 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from paracrine.errors import PetabError, UnknownNameError
+from paracrine.fitting._petab_inner import (
+    LN10,
+    find_inner_groups,
+    find_variable_sigma,
+    observables_using,
+    to_natural,
+    to_scale,
+    transform,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import pandas as pd
@@ -61,46 +69,6 @@ if TYPE_CHECKING:  # pragma: no cover - type hints only
     from paracrine.fitting._petab_build import PetabSpec
 
 __all__ = ["PetabProblem", "load_petab"]
-
-_LN10 = math.log(10.0)
-_LOG_FLOOR = 1e-300  # simulated values of log-transformed observables are clipped to this
-
-
-@dataclass
-class _InnerGroup:
-    """An estimated noise parameter solved in closed form, and the measurements it covers."""
-
-    table_index: int
-    rows: np.ndarray
-    laplace: bool
-
-
-def _to_natural(x: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    out = np.array(x, dtype=float)
-    log = scales == 1
-    log10 = scales == 2
-    out[log] = np.exp(out[log])
-    out[log10] = 10.0 ** out[log10]
-    return out
-
-
-def _to_scale(v: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    out = np.array(v, dtype=float)
-    with np.errstate(divide="ignore"):
-        out[scales == 1] = np.log(out[scales == 1])
-        out[scales == 2] = np.log10(out[scales == 2])
-    return out
-
-
-def _transform(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    out = np.array(values, dtype=float)
-    log = codes == 1
-    log10 = codes == 2
-    if log.any():
-        out[log] = np.log(np.maximum(out[log], _LOG_FLOOR))
-    if log10.any():
-        out[log10] = np.log10(np.maximum(out[log10], _LOG_FLOOR))
-    return out
 
 
 class PetabProblem:
@@ -163,7 +131,7 @@ class PetabProblem:
         files = dict(files or {})
         n_table = len(spec.table_ids)
 
-        self._inner = self._find_inner_groups()
+        self._inner = find_inner_groups(spec)
         inner_idx = {g.table_index for g in self._inner}
         self._free = np.array(
             [i for i in range(n_table) if spec.estimated[i] and i not in inner_idx], dtype=np.intp
@@ -173,9 +141,9 @@ class PetabProblem:
         self._free_scales = free_scales
         self.parameter_names = tuple(spec.table_ids[i] for i in self._free)
         self.inner_parameter_names = tuple(spec.table_ids[i] for i in self._inner_index)
-        self.lower = _to_scale(spec.lower[self._free], free_scales)
-        self.upper = _to_scale(spec.upper[self._free], free_scales)
-        self.nominal_x = _to_scale(spec.nominal[self._free], free_scales)
+        self.lower = to_scale(spec.lower[self._free], free_scales)
+        self.upper = to_scale(spec.upper[self._free], free_scales)
+        self.nominal_x = to_scale(spec.nominal[self._free], free_scales)
         bad = [
             self.parameter_names[i]
             for i in range(len(self._free))
@@ -205,81 +173,23 @@ class PetabProblem:
                 f"measurement: {spec.y[row]} is not positive but observable "
                 f"{spec.measurement_ids[row][0]!r} is log-transformed"
             )
-        self._ty = _transform(spec.y, self._tcode)
+        self._ty = transform(spec.y, self._tcode)
         jac_term = np.zeros(n)
         jac_term[self._tcode == 1] = np.log(spec.y[self._tcode == 1])
-        jac_term[self._tcode == 2] = np.log(spec.y[self._tcode == 2] * _LN10)
+        jac_term[self._tcode == 2] = np.log(spec.y[self._tcode == 2] * LN10)
         self._jac_term_sum = float(jac_term.sum())
-        self._variable_sigma = self._find_variable_sigma()
+        self._variable_sigma = find_variable_sigma(spec, self._free, self.n_data)
         self._dynamic = np.array(
             [any(int(t) in run.depends for run in spec.runs) for t in self._free], dtype=bool
         )
         self._theta_base = np.concatenate([spec.nominal, spec.constants])
-        self._using = {int(t): self._observables_using(int(t)) for t in self._free}
+        self._using = {int(t): observables_using(spec, int(t)) for t in self._free}
         self._sim: Any = None
         self._compiled: list[tuple[Any, Any, list]] | None = None
         self._cache_key: tuple[bytes, bool] | None = None
         self._cache_sims: list[np.ndarray] | None = None
 
     # -- construction helpers ------------------------------------------------------------------
-    def _find_inner_groups(self) -> list[_InnerGroup]:
-        spec = self.spec
-        n_table = len(spec.table_ids)
-        whole: dict[int, list[int]] = {}  # table index -> measurement rows (whole noise)
-        dist: dict[int, set[bool]] = {}
-        other: set[int] = set()
-        for cond in spec.condition_params.values():
-            other.update(int(s) for s in cond)
-        for species in spec.condition_species.values():
-            other.update(int(s) for _, s in species)
-        other.update(int(s) for s in spec.obs_src.ravel() if s >= 0)
-        for obs in spec.observables:
-            name = obs.noise_symbol
-            target_rows: dict[int, list[int]] = {}
-            for (kind, ref), arg in zip(obs.args, obs.arg_names, strict=True):
-                in_formula = any(s.name == arg for s in obs.formula.free_symbols)
-                is_whole = name == arg and not in_formula
-                if kind == "theta":
-                    if is_whole:
-                        target_rows.setdefault(ref, []).extend(int(r) for r in obs.rows)
-                    else:
-                        other.add(ref)
-                elif kind == "noise":
-                    srcs = spec.noise_src[obs.rows, ref]
-                    if is_whole:
-                        for r, s in zip(obs.rows, srcs, strict=True):
-                            target_rows.setdefault(int(s), []).append(int(r))
-                    else:
-                        other.update(int(s) for s in srcs)
-            for t, rows in target_rows.items():
-                whole.setdefault(t, []).extend(rows)
-                dist.setdefault(t, set()).add(obs.distribution == 1)
-        # placeholders that map to a parameter but are not used by the formula still count
-        groups = []
-        for t in sorted(whole):
-            if t >= n_table or not spec.estimated[t] or t in other or len(dist[t]) != 1:
-                continue
-            groups.append(_InnerGroup(t, np.array(sorted(whole[t]), dtype=np.intp), dist[t].pop()))
-        return groups
-
-    def _find_variable_sigma(self) -> np.ndarray:
-        """Measurements whose σ changes with the free parameters or the simulation."""
-        spec = self.spec
-        free = np.zeros(len(spec.table_ids) + len(spec.constants), dtype=bool)
-        free[self._free] = True
-        out = np.zeros(self.n_data, dtype=bool)
-        for obs in spec.observables:
-            used = {s.name for s in obs.noise.free_symbols}
-            for (kind, ref), arg in zip(obs.args, obs.arg_names, strict=True):
-                if arg not in used:
-                    continue
-                if kind == "sim" or (kind == "theta" and free[ref]):
-                    out[obs.rows] = True
-                elif kind in ("obs", "noise"):
-                    src = spec.obs_src if kind == "obs" else spec.noise_src
-                    out[obs.rows] |= free[src[obs.rows, ref]]
-        return out
-
     # -- pickling ------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -303,7 +213,7 @@ class PetabProblem:
     def _theta(self, x: np.ndarray | None) -> np.ndarray:
         theta = self._theta_base.copy()
         if x is not None:
-            theta[self._free] = _to_natural(np.asarray(x, dtype=float), self._free_scales)
+            theta[self._free] = to_natural(np.asarray(x, dtype=float), self._free_scales)
         theta[self._inner_index] = self.inner_values
         return theta
 
@@ -385,7 +295,7 @@ class PetabProblem:
         return h, sigma
 
     def _differences(self, h: np.ndarray) -> np.ndarray:
-        return _transform(h, self._tcode) - self._ty
+        return transform(h, self._tcode) - self._ty
 
     def _optimal_inner(self, d: np.ndarray) -> np.ndarray:
         values = np.empty(len(self._inner))
@@ -425,24 +335,6 @@ class PetabProblem:
                 )
                 r = np.concatenate([r, extra])
         return r
-
-    def _observables_using(self, table_index: int) -> list[int]:
-        """Indices of the observables whose formulas take the parameter *table_index*."""
-        spec = self.spec
-        out = []
-        for i, obs in enumerate(spec.observables):
-            for kind, ref in obs.args:
-                if kind == "theta":
-                    hit = ref == table_index
-                elif kind in ("obs", "noise"):
-                    src = spec.obs_src if kind == "obs" else spec.noise_src
-                    hit = bool(np.any(src[obs.rows, ref] == table_index))
-                else:
-                    hit = False
-                if hit:
-                    out.append(i)
-                    break
-        return out
 
     # -- ResidualProblem protocol --------------------------------------------------------------
     def residuals(self, x: np.ndarray) -> np.ndarray:
@@ -564,7 +456,7 @@ class PetabProblem:
 
     def to_natural(self, x: np.ndarray) -> dict[str, float]:
         """Natural-scale values of the free parameters at *x* (PEtab ids)."""
-        values = _to_natural(np.asarray(x, dtype=float), self._free_scales)
+        values = to_natural(np.asarray(x, dtype=float), self._free_scales)
         return {n: float(v) for n, v in zip(self.parameter_names, values, strict=True)}
 
     def fingerprint(self) -> str:

@@ -1,0 +1,145 @@
+"""Helpers of :mod:`paracrine.fitting.petab_problem`: parameter scales, observable
+transformations, and which parameters are solved analytically or make σ variable."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - type hints only
+    from paracrine.fitting._petab_build import PetabSpec
+
+__all__ = [
+    "LN10",
+    "InnerGroup",
+    "find_inner_groups",
+    "find_variable_sigma",
+    "observables_using",
+    "to_natural",
+    "to_scale",
+    "transform",
+]
+
+LN10 = math.log(10.0)
+LOG_FLOOR = 1e-300  # simulated values of log-transformed observables are clipped to this
+
+
+@dataclass
+class InnerGroup:
+    """An estimated noise parameter solved in closed form, and the measurements it covers."""
+
+    table_index: int
+    rows: np.ndarray
+    laplace: bool
+
+
+def to_natural(x: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Values on their PEtab scales (codes 0 lin, 1 log, 2 log10) to the natural scale."""
+    out = np.array(x, dtype=float)
+    log = scales == 1
+    log10 = scales == 2
+    out[log] = np.exp(out[log])
+    out[log10] = 10.0 ** out[log10]
+    return out
+
+
+def to_scale(v: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Natural values to their PEtab scales (a zero on a log scale becomes -inf)."""
+    out = np.array(v, dtype=float)
+    with np.errstate(divide="ignore"):
+        out[scales == 1] = np.log(out[scales == 1])
+        out[scales == 2] = np.log10(out[scales == 2])
+    return out
+
+
+def transform(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Observable transformation (codes 0 lin, 1 log, 2 log10); values clipped at LOG_FLOOR."""
+    out = np.array(values, dtype=float)
+    log = codes == 1
+    log10 = codes == 2
+    if log.any():
+        out[log] = np.log(np.maximum(out[log], LOG_FLOOR))
+    if log10.any():
+        out[log10] = np.log10(np.maximum(out[log10], LOG_FLOOR))
+    return out
+
+
+def find_inner_groups(spec: PetabSpec) -> list[InnerGroup]:
+    """Estimated parameters used only as the whole noise formula of some measurements (with
+    one noise distribution): their optimum is closed-form (σ² = mean d², b = mean |d|)."""
+    n_table = len(spec.table_ids)
+    whole: dict[int, list[int]] = {}  # table index -> measurement rows (whole noise)
+    dist: dict[int, set[bool]] = {}
+    other: set[int] = set()
+    for cond in spec.condition_params.values():
+        other.update(int(s) for s in cond)
+    for species in spec.condition_species.values():
+        other.update(int(s) for _, s in species)
+    other.update(int(s) for s in spec.obs_src.ravel() if s >= 0)
+    for obs in spec.observables:
+        name = obs.noise_symbol
+        target_rows: dict[int, list[int]] = {}
+        for (kind, ref), arg in zip(obs.args, obs.arg_names, strict=True):
+            in_formula = any(s.name == arg for s in obs.formula.free_symbols)
+            is_whole = name == arg and not in_formula
+            if kind == "theta":
+                if is_whole:
+                    target_rows.setdefault(ref, []).extend(int(r) for r in obs.rows)
+                else:
+                    other.add(ref)
+            elif kind == "noise":
+                srcs = spec.noise_src[obs.rows, ref]
+                if is_whole:
+                    for r, s in zip(obs.rows, srcs, strict=True):
+                        target_rows.setdefault(int(s), []).append(int(r))
+                else:
+                    other.update(int(s) for s in srcs)
+        for t, rows in target_rows.items():
+            whole.setdefault(t, []).extend(rows)
+            dist.setdefault(t, set()).add(obs.distribution == 1)
+    # placeholders that map to a parameter but are not used by the formula still count
+    groups = []
+    for t in sorted(whole):
+        if t >= n_table or not spec.estimated[t] or t in other or len(dist[t]) != 1:
+            continue
+        groups.append(InnerGroup(t, np.array(sorted(whole[t]), dtype=np.intp), dist[t].pop()))
+    return groups
+
+
+def find_variable_sigma(spec: PetabSpec, free_index: np.ndarray, n_data: int) -> np.ndarray:
+    """Measurements whose σ changes with the free parameters or the simulation."""
+    free = np.zeros(len(spec.table_ids) + len(spec.constants), dtype=bool)
+    free[free_index] = True
+    out = np.zeros(n_data, dtype=bool)
+    for obs in spec.observables:
+        used = {s.name for s in obs.noise.free_symbols}
+        for (kind, ref), arg in zip(obs.args, obs.arg_names, strict=True):
+            if arg not in used:
+                continue
+            if kind == "sim" or (kind == "theta" and free[ref]):
+                out[obs.rows] = True
+            elif kind in ("obs", "noise"):
+                src = spec.obs_src if kind == "obs" else spec.noise_src
+                out[obs.rows] |= free[src[obs.rows, ref]]
+    return out
+
+
+def observables_using(spec: PetabSpec, table_index: int) -> list[int]:
+    """Indices of the observables whose formulas take the parameter *table_index*."""
+    out = []
+    for i, obs in enumerate(spec.observables):
+        for kind, ref in obs.args:
+            if kind == "theta":
+                hit = ref == table_index
+            elif kind in ("obs", "noise"):
+                src = spec.obs_src if kind == "obs" else spec.noise_src
+                hit = bool(np.any(src[obs.rows, ref] == table_index))
+            else:
+                hit = False
+            if hit:
+                out.append(i)
+                break
+    return out
