@@ -720,3 +720,40 @@ def test_amount_species_use_amounts(tmp_path: Path) -> None:
     amount_a = 4.0 * math.exp(-0.5)
     assert a == pytest.approx(amount_a, rel=1e-7)  # amount
     assert c == pytest.approx((4.0 - amount_a) / 2.0, rel=1e-7)  # concentration in 2 volumes
+
+
+EVENT = """
+model pulse
+  J1: A -> ; k1*A
+  A = 10
+  k1 = 0.1; t_add = 100
+  E1: at time >= t_add: A = A + 5
+end
+"""
+
+
+def test_sbml_event_timed_from_the_condition_table(tmp_path: Path) -> None:
+    """An SBML event whose time comes from the condition table (a bolus at t_add = 3)."""
+    tables = preeq_tables()
+    tables["conditions"] = [{"conditionId": "bolus", "conditionName": "", "t_add": 3.0}]
+    tables["observables"] = [
+        {"observableId": "obs_A", "observableFormula": "A", "noiseFormula": "1"}
+    ]
+    tables["measurements"] = [
+        {"observableId": "obs_A", "simulationConditionId": "bolus", "measurement": 1.0, "time": t}
+        for t in (1.0, 2.0, 4.0, 8.0)
+    ]
+    tables["parameters"] = [
+        {
+            "parameterId": "k1",
+            "parameterScale": "log10",
+            "lowerBound": 0.01,
+            "upperBound": 1,
+            "nominalValue": 0.1,
+            "estimate": 1,
+        }
+    ]
+    problem = load_petab(write_problem(tmp_path, antimony_text=EVENT, tables=tables))
+    t = problem.simulation_table()["time"].to_numpy()
+    a = 10.0 * np.exp(-0.1 * t) + np.where(t >= 3.0, 5.0 * np.exp(-0.1 * (t - 3.0)), 0.0)
+    assert_allclose(problem.simulation_table()["simulation"], a, rtol=1e-7)
