@@ -70,7 +70,7 @@ def test_structure(name: str) -> None:
     assert problem.n_inner_parameters == n_inner
     problem.update_inner(problem.nominal_x)
     assert problem.residuals(problem.nominal_x).shape == (n_residuals,)
-    expected = {} if n_inner else {"ftol": 1e-6, "xtol": 1e-6, "max_rounds": 1}
+    expected = {} if n_inner else {"ftol": 1e-6, "xtol": 1e-6, "max_rounds": 3}
     assert problem.recommended_options() == expected
     assert np.all(problem.lower <= problem.nominal_x)  # Raia's sd_RecSurf_abs sits on a bound
     assert np.all(problem.nominal_x <= problem.upper)
