@@ -66,3 +66,15 @@ def test_petab_needs_a_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit, match="2"):
         main(["petab"])
     assert "SUBCOMMAND" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("blas_env")
+def test_run_fit_raises_for_zero_starts() -> None:
+    import argparse
+
+    from paracrine._cli_petab import run_fit
+    from paracrine.errors import InvalidInputError
+
+    args = argparse.Namespace(problem="unused.yaml", starts=0, seed=0, workers=1, progress=False)
+    with pytest.raises(InvalidInputError, match="--starts: expected an integer ≥ 1, received 0"):
+        run_fit(args)
