@@ -189,7 +189,6 @@ class PetabProblem:
         self._cache_key: tuple[bytes, bool] | None = None
         self._cache_sims: list[np.ndarray] | None = None
 
-    # -- construction helpers ------------------------------------------------------------------
     # -- pickling ------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
