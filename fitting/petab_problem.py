@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from paracrine.errors import PetabError, UnknownNameError
+from paracrine.errors import PetabError, SimulationError, UnknownNameError
 from paracrine.fitting._petab_inner import (
     LN10,
     find_inner_groups,
@@ -383,7 +383,8 @@ class PetabProblem:
         """d residuals / d x by finite differences that re-simulate only what changed.
 
         Parameters that change a simulation use forward differences with step :attr:`fd_step`
-        (backwards at the upper bound) and re-simulate only the runs that depend on them; the
+        (backwards at the upper bound, or where CVODE fails on the forward side) and
+        re-simulate only the runs that depend on them; the
         others (observable and noise parameters) use central differences on the cached
         simulations.
 
@@ -408,10 +409,18 @@ class PetabProblem:
                 h = self.fd_step * scale
                 if x[j] + h > self.upper[j]:
                     h = -h
-                xj[j] += h
-                theta = self._theta(xj)
                 affected = [i for i, run in enumerate(runs) if t in run.depends]
-                new = self._simulate_runs(theta, False, affected)
+                xj[j] = x[j] + h
+                theta = self._theta(xj)
+                try:
+                    new = self._simulate_runs(theta, False, affected)
+                except SimulationError:
+                    if not self.lower[j] <= x[j] - h <= self.upper[j]:
+                        raise
+                    h = -h  # CVODE failed on one side: difference towards the other
+                    xj[j] = x[j] + h
+                    theta = self._theta(xj)
+                    new = self._simulate_runs(theta, False, affected)
                 sims = list(sims0)
                 for i, sim in zip(affected, new, strict=True):
                     sims[i] = sim

@@ -757,3 +757,36 @@ def test_sbml_event_timed_from_the_condition_table(tmp_path: Path) -> None:
     t = problem.simulation_table()["time"].to_numpy()
     a = 10.0 * np.exp(-0.1 * t) + np.where(t >= 3.0, 5.0 * np.exp(-0.1 * (t - 3.0)), 0.0)
     assert_allclose(problem.simulation_table()["simulation"], a, rtol=1e-7)
+
+
+def test_jacobian_steps_backwards_where_cvode_fails_forwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem = load_petab(write_problem(tmp_path))
+    x = problem.nominal_x.copy()
+    problem.update_inner(x)
+    expected = problem.jacobian(x)
+    simulate = problem._simulate_runs
+    k1 = problem.spec.table_ids.index("k1")
+
+    def failing(theta: np.ndarray, precise: bool, runs: list[int] | None = None):
+        if theta[k1] > 0.1 * (1 + 1e-9):
+            raise SimulationError("CVODE failed (test)")
+        return simulate(theta, precise, runs)
+
+    monkeypatch.setattr(problem, "_simulate_runs", failing)
+    jac = problem.jacobian(x)
+    assert_allclose(jac[:, 0], expected[:, 0], rtol=0.02, atol=1e-6)  # backward difference
+    assert_allclose(jac[:, 1:], expected[:, 1:])
+    x_top = x.copy()
+    x_top[0] = problem.upper[0]  # the step goes down already: nothing to fall back on
+    top = 10.0 ** problem.upper[0]
+
+    def failing_off_top(theta: np.ndarray, precise: bool, runs: list[int] | None = None):
+        if not math.isclose(theta[k1], top, rel_tol=1e-12):
+            raise SimulationError("CVODE failed (test)")
+        return simulate(theta, precise, runs)
+
+    monkeypatch.setattr(problem, "_simulate_runs", failing_off_top)
+    with pytest.raises(SimulationError, match=r"CVODE failed \(test\)"):
+        problem.jacobian(x_top)
