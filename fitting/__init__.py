@@ -19,6 +19,10 @@ _API = {
     "latin_hypercube_starts": "paracrine.fitting.engine",
     "FitResult": "paracrine.fitting.result",
     "StartResult": "paracrine.fitting.result",
+    "BlotProblem": "paracrine.fitting.problem",
+    "BlotFit": "paracrine.fitting.blotfit",
+    "fit_blots": "paracrine.fitting.blotfit",
+    "combination_effect": "paracrine.fitting.blotfit",
 }
 
 __all__ = sorted(_API)

@@ -63,8 +63,10 @@ class ResidualProblem(Protocol):
     ``residuals`` and ``nllh`` may depend only on ``x`` and on the inner state set by the last
     ``update_inner`` call, so that a start gives the same result in any process.
 
-    Optional methods: ``jacobian(x) -> ndarray`` (d residuals / d x; finite differences
-    otherwise), ``to_natural(x) -> dict[str, float]`` (values for reports) and
+    Optional: ``needs_alternation`` (bool, default True; False when ``update_inner`` never
+    moves the least-squares optimum — e.g. a single noise level, which only rescales all
+    residuals — so one least-squares run is a whole start), ``jacobian(x) -> ndarray``
+    (d residuals / d x; finite differences otherwise), ``to_natural(x) -> dict[str, float]`` (values for reports) and
     ``fingerprint() -> str`` (identifies data and settings in checkpoints) and a
     JSON-serialisable ``metadata`` mapping (copied into ``FitResult.metadata``).
     """
@@ -297,6 +299,7 @@ def optimize_start(
     counts = [0, 0]  # residual calls, Jacobian evaluations
     cache: dict[str, np.ndarray] = {}
     problem_jac = getattr(problem, "jacobian", None) if opts.use_problem_jacobian else None
+    alternating = bool(getattr(problem, "needs_alternation", True))
 
     def fun(xt: np.ndarray) -> np.ndarray:
         counts[0] += 1
@@ -347,6 +350,11 @@ def optimize_start(
             if abs(previous - value) < opts.nllh_tol:
                 status = "converged"
                 message = f"nllh settled after {rounds} rounds ({res.message})"
+                break
+            if not alternating:
+                # inner parameters do not move the least-squares optimum: one run is the fit
+                status = "converged"
+                message = f"least squares converged ({res.message})"
                 break
             previous = value
         else:

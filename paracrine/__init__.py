@@ -19,6 +19,8 @@ _API = {
     "Condition": "paracrine.simulations",
     "simulate": "paracrine.simulations",
     "SimulationResult": "paracrine.simulations",
+    "fit_blots": "paracrine.fitting.blotfit",
+    "BlotFit": "paracrine.fitting.blotfit",
     "load_blots": "paracrine.data",
     "load_readouts": "paracrine.data",
     "list_datasets": "paracrine.data",

@@ -15,7 +15,7 @@ from paracrine.errors import ParacrineError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from paracrine import _cli_demo, _cli_petab, _cli_simulate
+    from paracrine import _cli_fit, _cli_petab, _cli_simulate
 
     parser = argparse.ArgumentParser(
         prog="paracrine",
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paracrine {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _cli_demo.register(subparsers)
+    _cli_fit.register(subparsers)
     _cli_simulate.register(subparsers)
     _cli_petab.register(subparsers)
     return parser
