@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from paracrine.fitting.result import StartResult
 
 from paracrine.errors import FitError
+from paracrine.fitting.result import StartResult
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from typing import Any
 
 import numpy as np
-from paracrine.fitting.result import StartResult
 
 from paracrine.errors import FitError, InvalidInputError
+from paracrine.fitting.result import StartResult
 
 logger = logging.getLogger(__name__)
 

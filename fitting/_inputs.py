@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from paracrine.fitting.engine import fd_jacobian, latin_hypercube_starts
-from paracrine.fitting.result import FitResult, StartResult, sort_starts
 
 from paracrine.errors import FitError, InvalidInputError
+from paracrine.fitting.engine import fd_jacobian, latin_hypercube_starts
+from paracrine.fitting.result import FitResult, StartResult, sort_starts
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from paracrine.fitting.engine import FitOptions, ResidualProblem

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-from paracrine.fitting.result import FitResult, StartResult
 
 from paracrine.errors import InvalidInputError, UnknownNameError
+from paracrine.fitting.result import FitResult, StartResult
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import distributed
@@ -66,8 +66,8 @@ class ResidualProblem(Protocol):
     Optional: ``needs_alternation`` (bool, default True; False when ``update_inner`` never
     moves the least-squares optimum — e.g. a single noise level, which only rescales all
     residuals — so one least-squares run is a whole start), ``jacobian(x) -> ndarray``
-    (d residuals / d x; finite differences otherwise), ``to_natural(x) -> dict[str, float]`` (values for reports) and
-    ``fingerprint() -> str`` (identifies data and settings in checkpoints) and a
+    (d residuals / d x; finite differences otherwise), ``to_natural(x) -> dict[str, float]``
+    (values for reports) and ``fingerprint() -> str`` (identifies data and settings in checkpoints) and a
     JSON-serialisable ``metadata`` mapping (copied into ``FitResult.metadata``).
     """
 

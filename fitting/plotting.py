@@ -12,6 +12,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from matplotlib.axes import Axes
+
     from paracrine.fitting.result import FitResult
 
 __all__ = ["plot_parameters", "plot_waterfall"]

@@ -8,8 +8,10 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
-import paracrine.data as pdata
 import pytest
+
+import paracrine
+import paracrine.data as pdata
 from paracrine.data import (
     BlotData,
     Issue,
@@ -23,8 +25,6 @@ from paracrine.data import (
     validate_readout_frame,
     validate_readouts,
 )
-
-import paracrine
 from paracrine.errors import DataValidationError, InvalidInputError, UnknownNameError
 
 matplotlib.use("Agg")  # no display on CI

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from paracrine.data import BlotData, ReadoutData, load_blots, load_readouts
 from paracrine.data._resources import read_source
-
 from paracrine.errors import DataValidationError
 
 FUZZ = settings(

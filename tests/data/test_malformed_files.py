@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from paracrine.data import (
     DataWarning,
     load_blots,
@@ -12,7 +13,6 @@ from paracrine.data import (
     validate_blots,
     validate_readouts,
 )
-
 from paracrine.errors import DataValidationError
 
 

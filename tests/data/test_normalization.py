@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+
 from paracrine.data import (
     BlotData,
     load_blots,
@@ -15,7 +16,6 @@ from paracrine.data import (
     normalize_to_time_zero,
     normalize_to_total_protein,
 )
-
 from paracrine.errors import InvalidInputError
 
 # A lab's export: phospho band and GAPDH per lane, two blots, two replicates.

@@ -8,6 +8,7 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
+
 from paracrine.data import (
     DEFAULT_BLOTS,
     DEFAULT_READOUTS,

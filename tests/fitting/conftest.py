@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from paracrine.fitting._toy import ChainProblem
 
 from paracrine.errors import SimulationError
+from paracrine.fitting._toy import ChainProblem
 
 TRUE_K = (0.1, 0.03)  # 1/min, the rate constants the chain data are simulated from
 TRUE_X = np.log10(TRUE_K)

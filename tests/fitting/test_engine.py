@@ -8,6 +8,8 @@ import pickle
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+
+from paracrine.errors import FitError, InvalidInputError, SimulationError, UnknownNameError
 from paracrine.fitting import (
     FitOptions,
     ResidualProblem,
@@ -17,8 +19,6 @@ from paracrine.fitting import (
     optimize_start,
 )
 from paracrine.fitting._toy import ChainProblem
-
-from paracrine.errors import FitError, InvalidInputError, SimulationError, UnknownNameError
 
 
 def _same_starts(a, b) -> None:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from paracrine.fitting import FitResult, StartResult, fit_multistart
-from paracrine.fitting._toy import ChainProblem
 
 from paracrine.errors import InvalidInputError
+from paracrine.fitting import FitResult, StartResult, fit_multistart
+from paracrine.fitting._toy import ChainProblem
 
 
 def _start(index: int, nllh: float, *, status: str = "converged", cpu: float = 1.0) -> StartResult:
