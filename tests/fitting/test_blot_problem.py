@@ -57,7 +57,7 @@ def test_noise_level_is_the_maximum_likelihood_estimate(t47d):
     problem = BlotProblem("independent", t47d, free=FREE)
     x = _random_x(problem, 2)
     h = problem.predict(x)
-    sigma, scales, raw = problem._profile(h)
+    sigma, _, raw = problem._profile(h)
 
     def nllh_at(s):
         return float(
@@ -133,7 +133,7 @@ def test_settings_rebuild_the_same_problem(t47d, tmp_path):
     problem = BlotProblem(
         "vegfr2_stat3",
         str(path),
-        free=FREE + ["k_stat3_vegfr2"],
+        free=[*FREE, "k_stat3_vegfr2"],
         fixed={"k_jak_act": 2.0},
         priors={"k_ras_vr": (0.0, 1.0)},
     )
