@@ -71,6 +71,11 @@ if TYPE_CHECKING:  # pragma: no cover - type hints only
 __all__ = ["PetabProblem", "load_petab"]
 
 
+def _stack(sims: list[np.ndarray]) -> np.ndarray:
+    """One matrix of all runs' outputs (rows: measurement rows, see ``PetabSpec.meas_row``)."""
+    return sims[0] if len(sims) == 1 else np.vstack(sims)
+
+
 class PetabProblem:
     """A PEtab v1 problem as a :class:`~paracrine.fitting.engine.ResidualProblem`.
 
@@ -274,10 +279,7 @@ class PetabProblem:
         *sims* is the list of run outputs or their stacked matrix; with *only* (observable
         indices) and *out* (h, σ to update in place), only those observables are evaluated.
         """
-        if isinstance(sims, np.ndarray):
-            stacked = sims
-        else:
-            stacked = sims[0] if len(sims) == 1 else np.vstack(sims)
+        stacked = sims if isinstance(sims, np.ndarray) else _stack(sims)
         h, sigma = out if out is not None else (np.empty(self.n_data), np.empty(self.n_data))
         compiled = self._compile()
         observables = self.spec.observables
@@ -395,7 +397,7 @@ class PetabProblem:
         """
         x = np.asarray(x, dtype=float)
         sims0 = list(self._sims_at(x, False))
-        stacked0 = sims0[0] if len(sims0) == 1 else np.vstack(sims0)
+        stacked0 = _stack(sims0)
         theta0 = self._theta(x)
         h0, s0 = self._observe(stacked0, theta0)
         r0 = self._residuals_hs(h0.copy(), s0.copy())
