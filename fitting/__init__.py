@@ -23,6 +23,12 @@ _API = {
     "BlotFit": "paracrine.fitting.blotfit",
     "fit_blots": "paracrine.fitting.blotfit",
     "combination_effect": "paracrine.fitting.blotfit",
+    "ModelSelection": "paracrine.fitting.selection",
+    "select_models": "paracrine.fitting.selection",
+    "Profile": "paracrine.fitting.profile",
+    "profile": "paracrine.fitting.profile",
+    "profile_all": "paracrine.fitting.profile",
+    "simulate_blots": "paracrine.fitting.synthetic",
 }
 
 __all__ = sorted(_API)

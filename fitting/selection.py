@@ -1,0 +1,208 @@
+"""Model selection: fit every cross-talk variant to the same data and compare them.
+
+All variants share one core and switch cross-talk mechanisms on (see
+:mod:`paracrine.models.variants`), so a variant whose switched-on set contains another's nests
+it. The comparison reports nllh, AIC, AICc, BIC, Akaike weights, likelihood-ratio tests for
+every nested pair, and whether each variant's best fit reproduces the stronger and sustained
+combination response (claim 4 of De Luca 2012).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from paracrine.errors import FitError
+from paracrine.fitting.blotfit import BlotFit, fit_blots
+from paracrine.models import VARIANTS, get_variant, list_variants
+
+__all__ = ["ModelSelection", "select_models"]
+
+
+@dataclass
+class ModelSelection:
+    """Fits of several variants to one data set.
+
+    Attributes
+    ----------
+    fits
+        ``{variant: BlotFit}`` in the order they were fit.
+    """
+
+    fits: dict[str, BlotFit]
+
+    def table(self):  # -> DataFrame
+        """One row per variant: k, nllh, AIC, AICc, BIC, ΔAIC, Akaike weight, claim 4, hits."""
+        import pandas as pd
+
+        rows = []
+        for name, fit in self.fits.items():
+            r = fit.result
+            ok = r.best is not None
+            rows.append(
+                {
+                    "variant": name,
+                    "hypothesis": VARIANTS[name].hypothesis if name in VARIANTS else "",
+                    "k": r.n_free,
+                    "nllh": r.nllh,
+                    "aic": r.aic,
+                    "aicc": r.aicc,
+                    "bic": r.bic,
+                    "claim4": fit.reproduces_claim4() if ok else False,
+                    "hits": f"{r.n_hits(0.1)}/{len(r.starts)}",
+                    "failed": r.n_failed,
+                }
+            )
+        frame = pd.DataFrame(rows)
+        finite = np.isfinite(frame["aic"])
+        best = frame.loc[finite, "aic"].min() if finite.any() else math.nan
+        frame["delta_aic"] = frame["aic"] - best
+        weights = np.where(finite, np.exp(-0.5 * frame["delta_aic"].fillna(np.inf)), 0.0)
+        frame["akaike_weight"] = weights / weights.sum() if weights.sum() > 0 else np.nan
+        return frame.sort_values("aic", kind="stable").reset_index(drop=True)
+
+    def likelihood_ratio_tests(self):  # -> DataFrame
+        """Every nested pair (null ⊂ alternative): LR = 2·(nllh_null − nllh_alt), df, p.
+
+        p uses χ²(df). The null values of the extra parameters (0) lie on the boundary of the
+        alternative's space, where the asymptotic law is a χ² mixture with *smaller* tail
+        probabilities, so these p-values are conservative. ``consistent`` is False when the
+        alternative's fit is worse than its nested null's (the multistart missed the
+        alternative's optimum: rerun it with more starts).
+        """
+        import pandas as pd
+        from scipy.stats import chi2
+
+        rows = []
+        names = list(self.fits)
+        for a in names:
+            for b in names:
+                on_a, on_b = set(get_variant(a).switched_on), set(get_variant(b).switched_on)
+                if a == b or not on_a < on_b:
+                    continue
+                fa, fb = self.fits[a].result, self.fits[b].result
+                df = fb.n_free - fa.n_free
+                lr = 2.0 * (fa.nllh - fb.nllh)
+                rows.append(
+                    {
+                        "null": a,
+                        "alternative": b,
+                        "df": df,
+                        "lr": lr,
+                        "p_value": float(chi2.sf(max(lr, 0.0), df)) if df > 0 else math.nan,
+                        "consistent": bool(lr >= -0.1),
+                    }
+                )
+        return pd.DataFrame(
+            rows, columns=["null", "alternative", "df", "lr", "p_value", "consistent"]
+        )
+
+    def best_variant(self) -> str:
+        return str(self.table().iloc[0]["variant"])
+
+    def report(self) -> str:
+        table = self.table()
+        lrt = self.likelihood_ratio_tests()
+        lines = [
+            "[[Model selection]]",
+            table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+        ]
+        if len(lrt):
+            lines += [
+                "",
+                "[[Likelihood-ratio tests (nested pairs; p conservative at the boundary)]]",
+            ]
+            lines.append(lrt.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        lines += ["", f"Best by AIC: {self.best_variant()}"]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return self.table().to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
+    def plot(self, ax=None):  # -> Axes
+        """Akaike weights (bars) with ΔAIC annotated, claim-4 reproduction marked."""
+        import matplotlib.pyplot as plt
+
+        table = self.table()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.3 * len(table) + 2, 3.5))
+        colours = ["#d62728" if c else "#7f7f7f" for c in table["claim4"]]
+        ax.bar(table["variant"], table["akaike_weight"], color=colours)
+        for i, row in table.iterrows():
+            ax.text(
+                i,
+                row["akaike_weight"],
+                f"ΔAIC {row['delta_aic']:.1f}",
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
+        ax.set_ylabel("Akaike weight")
+        ax.set_xlabel("variant (red: reproduces claim 4)")
+        ax.set_ylim(0, 1.1)
+        ax.tick_params(axis="x", rotation=20)
+        ax.figure.tight_layout()
+        return ax
+
+    def save(self, folder: str | Path) -> Path:
+        """Each fit as ``fit_<variant>.json`` plus ``selection.csv`` and ``lrt.csv``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, fit in self.fits.items():
+            fit.save(folder / f"fit_{name}.json")
+        self.table().to_csv(folder / "selection.csv", index=False)
+        self.likelihood_ratio_tests().to_csv(folder / "lrt.csv", index=False)
+        return folder
+
+
+def select_models(
+    data: Any = "reference_blots_synthetic",
+    variants: Sequence[str] | None = None,
+    *,
+    n_starts: int = 20,
+    seed: int = 0,
+    workers: int | None = None,
+    scheduler=None,
+    progress: bool = True,
+    options: Mapping[str, Any] | None = None,
+    **problem_options: Any,
+) -> ModelSelection:
+    """Fit each variant (default: all) to *data* with the same settings and seed.
+
+    ``free=[...]`` (optional, among *problem_options*) is the shared set of free parameters;
+    each variant adds its own switched-on cross-talk parameters to it, so nesting holds.
+
+    Returns
+    -------
+    ModelSelection
+    """
+    names = list_variants() if variants is None else list(variants)
+    if not names:
+        raise FitError("variants: expected at least one variant name, received none")
+    for name in names:
+        get_variant(name)
+    base_free = problem_options.pop("free", None)
+    fits = {}
+    for name in names:
+        extra = {}
+        if base_free is not None:
+            # the shared free set plus this variant's own cross-talk parameters: keeps nesting
+            extra["free"] = list(dict.fromkeys([*base_free, *get_variant(name).switched_on]))
+        fits[name] = fit_blots(
+            name,
+            data,
+            n_starts=n_starts,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            options=options,
+            **problem_options,
+            **extra,
+        )
+    return ModelSelection(fits)

@@ -1,0 +1,117 @@
+"""Model selection across cross-talk variants: table, Akaike weights, nested LRTs, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from paracrine.data import load_blots
+from paracrine.errors import FitError, UnknownNameError
+from paracrine.fitting.selection import select_models
+
+FREE = ["k_erk_dephos", "k_ras_vr", "k_pi3k_jak", "k_stat3_jak", "k_fb_ind"]
+
+
+@pytest.fixture(scope="module")
+def selection():
+    data = load_blots("reference_blots_synthetic", cell_lines=["SK-Br-3"])
+    return select_models(
+        data,
+        ["independent", "vegfr2_stat3", "saturable_feedback", "full"],
+        free=FREE,
+        n_starts=3,
+        seed=2,
+        workers=1,
+        progress=False,
+    )
+
+
+def test_table_has_information_criteria_and_weights(selection):
+    table = selection.table()
+    assert list(table["variant"])[0] == selection.best_variant()
+    assert_allclose(table["akaike_weight"].sum(), 1.0)
+    assert table["delta_aic"].min() == 0.0
+    k = dict(zip(table["variant"], table["k"], strict=True))
+    assert k["full"] == k["independent"] + 3  # three cross-talk parameters
+    for _, row in table.iterrows():
+        fit = selection.fits[row["variant"]]
+        assert_allclose(row["aic"], 2 * fit.result.nllh + 2 * fit.result.n_free)
+        assert_allclose(
+            row["bic"], 2 * fit.result.nllh + fit.result.n_free * np.log(fit.result.n_data)
+        )
+    assert set(table["claim4"]) <= {True, False}
+
+
+def test_likelihood_ratio_tests_cover_every_nested_pair(selection):
+    lrt = selection.likelihood_ratio_tests()
+    pairs = set(zip(lrt["null"], lrt["alternative"], strict=True))
+    assert pairs == {
+        ("independent", "vegfr2_stat3"),
+        ("independent", "saturable_feedback"),
+        ("independent", "full"),
+        ("vegfr2_stat3", "full"),
+        ("saturable_feedback", "full"),
+    }
+    for _, row in lrt.iterrows():
+        assert row["df"] == len(selection.fits[row["alternative"]].problem.parameter_names) - len(
+            selection.fits[row["null"]].problem.parameter_names
+        )
+        if row["consistent"]:
+            assert 0.0 <= row["p_value"] <= 1.0
+
+
+def test_report_and_plot(selection, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert "Best by AIC" in selection.report()
+    ax = selection.plot()
+    assert ax.get_ylabel() == "Akaike weight"
+    selection.save(tmp_path)
+    assert (tmp_path / "selection.csv").exists() and (tmp_path / "fit_full.json").exists()
+
+
+def test_selection_errors():
+    with pytest.raises(UnknownNameError, match=r"unknown variant 'saturated'"):
+        select_models("reference_blots_synthetic", ["saturated"])
+    with pytest.raises(FitError, match=r"variants: expected at least one variant name"):
+        select_models("reference_blots_synthetic", [], n_starts=1)
+
+
+@pytest.mark.slow
+def test_cli_select(tmp_path):
+    data = tmp_path / "t.csv"
+    load_blots("reference_blots_synthetic", cell_lines=["T47D"]).select(
+        readouts=["pERK", "pSTAT3"]
+    ).to_csv(data)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "paracrine.cli",
+            "select",
+            "--variants",
+            "independent,vegfr2_stat3",
+            "--data",
+            str(data),
+            "--starts",
+            "2",
+            "--workers",
+            "1",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "sel"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Best by AIC" in proc.stdout
+    assert (tmp_path / "sel" / "report.md").exists() and (
+        tmp_path / "sel" / "selection.png"
+    ).exists()
