@@ -32,7 +32,7 @@ def selection():
 
 def test_table_has_information_criteria_and_weights(selection):
     table = selection.table()
-    assert list(table["variant"])[0] == selection.best_variant()
+    assert table["variant"].iloc[0] == selection.best_variant()
     assert_allclose(table["akaike_weight"].sum(), 1.0)
     assert table["delta_aic"].min() == 0.0
     k = dict(zip(table["variant"], table["k"], strict=True))
