@@ -29,6 +29,8 @@ _API = {
     "profile": "paracrine.fitting.profile",
     "profile_all": "paracrine.fitting.profile",
     "simulate_blots": "paracrine.fitting.synthetic",
+    "load_petab": "paracrine.fitting.petab_problem",
+    "PetabProblem": "paracrine.fitting.petab_problem",
 }
 
 __all__ = sorted(_API)
