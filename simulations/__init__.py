@@ -11,6 +11,7 @@ from paracrine.simulations.conditions import (
     Perturbation,
     standard_conditions,
 )
+from paracrine.simulations.doses import METRICS, DoseMatrix, dose_matrix
 from paracrine.simulations.engine import Simulator, check_times
 from paracrine.simulations.simulate import DEFAULT_TIMES_MIN, SimulationResult, simulate
 
@@ -18,7 +19,9 @@ __all__ = [
     "DEFAULT_TIMES_MIN",
     "INHIBITOR_TARGETS",
     "KNOCKOUT_TARGETS",
+    "METRICS",
     "Condition",
+    "DoseMatrix",
     "Inhibitor",
     "Knockdown",
     "Knockout",
@@ -26,6 +29,7 @@ __all__ = [
     "SimulationResult",
     "Simulator",
     "check_times",
+    "dose_matrix",
     "simulate",
     "standard_conditions",
 ]
