@@ -23,7 +23,7 @@ def _run(path: Path, replacements: dict[str, str], tmp_path, monkeypatch) -> dic
             source = "".join(cell["source"])
             for old, new in replacements.items():
                 source = source.replace(old, new)
-            exec(compile(source, f"{path.name}", "exec"), namespace)  # noqa: S102 - our own notebook
+            exec(compile(source, f"{path.name}", "exec"), namespace)
     return namespace
 
 
