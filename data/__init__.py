@@ -18,7 +18,7 @@ This package is a leaf: it imports numpy, pandas, the standard library and
 
 from __future__ import annotations
 
-from paracrine.data._schema import BLOT_READOUTS, CELL_LINES, PHENOTYPE_READOUTS
+from paracrine.data._schema import BLOT_READOUTS, BLOT_SCHEMA, CELL_LINES, PHENOTYPE_READOUTS
 from paracrine.data.datasets import (
     DEFAULT_BLOTS,
     DEFAULT_READOUTS,
@@ -41,7 +41,11 @@ from paracrine.data.validation import (
     validate_readouts,
 )
 
+#: Required columns of a blot file, in order.
+BLOT_COLUMNS: tuple[str, ...] = BLOT_SCHEMA.required
+
 __all__ = [
+    "BLOT_COLUMNS",
     "BLOT_READOUTS",
     "CELL_LINES",
     "DEFAULT_BLOTS",

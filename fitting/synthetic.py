@@ -42,7 +42,7 @@ def simulate_blots(
     paracrine.data.BlotData
         Source ``"synthetic:<variant>:seed=<seed>"``.
     """
-    from paracrine.data import BlotData
+    from paracrine.data import BLOT_COLUMNS, BlotData
 
     model = Model(model) if isinstance(model, str) else model
     if not 0 < cv < 2:
@@ -80,19 +80,6 @@ def simulate_blots(
                         rows.append((line, arm, il6, vegf, float(t), readout, value, rep, blot))
     import pandas as pd
 
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "cell_line",
-            "condition",
-            "il6_ng_ml",
-            "vegf_ng_ml",
-            "time_min",
-            "readout",
-            "value",
-            "replicate",
-            "blot",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=list(BLOT_COLUMNS))
     frame["normalization"] = "synthetic"
     return BlotData.from_frame(frame, source=f"synthetic:{model.variant}:seed={seed}")
