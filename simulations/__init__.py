@@ -13,7 +13,7 @@ from paracrine.simulations.conditions import (
 )
 from paracrine.simulations.doses import METRICS, DoseMatrix, dose_matrix
 from paracrine.simulations.engine import Simulator, check_times
-from paracrine.simulations.simulate import DEFAULT_TIMES_MIN, SimulationResult, simulate
+from paracrine.simulations.timecourse import DEFAULT_TIMES_MIN, SimulationResult, simulate
 
 __all__ = [
     "DEFAULT_TIMES_MIN",

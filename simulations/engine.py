@@ -2,7 +2,7 @@
 
 :class:`Simulator` sets parameters by vector (never recompiles), pre-equilibrates each cell
 line to its unstimulated steady state, then adds the condition's ligands and antibodies at
-t = 0 and integrates. It is what :func:`paracrine.simulations.simulate` and the fitting
+t = 0 and integrates. It is what :func:`paracrine.simulations.timecourse` and the fitting
 objective both use.
 
 Thread and fork safety: a ``Simulator`` owns a RoadRunner instance, which is neither

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from paracrine.models import OBSERVABLES
 
 if TYPE_CHECKING:
-    from paracrine.simulations.simulate import SimulationResult
+    from paracrine.simulations.timecourse import SimulationResult
 
 __all__ = ["CONDITION_COLOURS", "plot_timecourses"]
 

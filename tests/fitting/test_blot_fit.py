@@ -16,7 +16,7 @@ from paracrine.data import load_blots
 from paracrine.errors import FitError, SimulationError
 from paracrine.fitting.blotfit import BlotFit, fit_blots
 from paracrine.fitting.problem import BlotProblem
-from paracrine.fitting.profile import profile, profile_all
+from paracrine.fitting.profiles import profile, profile_all
 from paracrine.fitting.synthetic import simulate_blots
 from paracrine.models import Model
 
