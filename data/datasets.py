@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
 from paracrine.data._csv import format_float, write_csv
 from paracrine.data._resources import bundled_names, read_source
 from paracrine.data._schema import (
@@ -23,7 +24,6 @@ from paracrine.data._schema import (
 )
 from paracrine.data.issues import DataWarning, Issue, IssueList
 from paracrine.data.validation import _check_bytes, _check_frame
-
 from paracrine.errors import UnknownNameError
 
 if TYPE_CHECKING:

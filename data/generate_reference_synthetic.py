@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from paracrine.data._csv import write_csv
 
 __all__ = [

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from paracrine.data._schema import BLOT_SCHEMA
 
+from paracrine.data._schema import BLOT_SCHEMA
 from paracrine.errors import InvalidInputError, did_you_mean
 
 __all__ = ["normalize_to_loading_control", "normalize_to_time_zero", "normalize_to_total_protein"]

@@ -10,6 +10,7 @@ from paracrine.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
     from paracrine.data.datasets import BlotData, ReadoutData
 
 __all__ = ["plot_blots", "plot_readouts"]

@@ -27,7 +27,6 @@ from paracrine.data._schema import (
     condition_components,
 )
 from paracrine.data.issues import Issue, IssueList
-
 from paracrine.errors import did_you_mean
 
 if TYPE_CHECKING:

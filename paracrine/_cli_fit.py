@@ -162,7 +162,8 @@ def report_markdown(fit, command: str, elapsed_s: float) -> str:
     if "synthetic" in str(meta.get("dataset", "")):
         lines += [
             "> The bundled data are **SYNTHETIC** (paper-shaped, generated from a phenomenological "
-            "template, not measured): see `data/README.md` in the repository (installed as `paracrine/data/README.md`).",
+            "template, not measured): see `data/README.md` in the repository "
+            "(installed as `paracrine/data/README.md`).",
             "",
         ]
     lines += [

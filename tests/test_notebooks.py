@@ -16,7 +16,9 @@ def _run(path: Path, replacements: dict[str, str], tmp_path, monkeypatch) -> dic
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
     nb = json.loads(path.read_text(encoding="utf-8"))
-    assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), "outputs must be stripped"
+    assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), (
+        "outputs must be stripped"
+    )
     namespace: dict = {"__name__": "__notebook__"}
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
@@ -43,4 +45,8 @@ def test_fitting_notebook_runs(tmp_path, monkeypatch):
     }
     ns = _run(NOTEBOOKS / "02_fit_and_select.ipynb", small, tmp_path, monkeypatch)
     assert ns["selection"].best_variant() in ("independent", "vegfr2_stat3")
-    assert ns["prof"].verdict in ("identifiable", "practically non-identifiable", "structurally non-identifiable")
+    assert ns["prof"].verdict in (
+        "identifiable",
+        "practically non-identifiable",
+        "structurally non-identifiable",
+    )

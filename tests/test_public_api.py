@@ -10,7 +10,13 @@ import types
 
 import pytest
 
-PACKAGES = ["paracrine", "paracrine.models", "paracrine.simulations", "paracrine.fitting", "paracrine.data"]
+PACKAGES = [
+    "paracrine",
+    "paracrine.models",
+    "paracrine.simulations",
+    "paracrine.fitting",
+    "paracrine.data",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -31,5 +37,7 @@ def test_import_is_cheap_and_side_effect_free():
         "import logging, sys, paracrine, paracrine.fitting, paracrine.data;"
         "print('roadrunner' in sys.modules, 'matplotlib' in sys.modules, logging.getLogger().handlers)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False False []"

@@ -126,9 +126,16 @@ def test_dask_local_cluster_gives_the_same_best_nllh_as_local_processes(t47d):
     local = fit_blots(
         "independent", t47d, free=FREE[:2], n_starts=3, seed=5, workers=2, progress=False
     )
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         remote = fit_blots(
             "independent",
             t47d,
