@@ -1,4 +1,5 @@
-"""``paracrine petab nllh|fit``: likelihood and multistart fit of a PEtab (v1) problem."""
+"""``paracrine petab nllh|fit|export``: likelihood and multistart fit of a PEtab (v1) problem;
+export of a blot fitting problem to PEtab."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from paracrine.errors import InvalidInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``petab`` command (subcommands ``nllh`` and ``fit``) to *subparsers*."""
+    """Add the ``petab`` command (subcommands ``nllh``, ``fit``, ``export``) to *subparsers*."""
     petab = subparsers.add_parser(
         "petab",
-        help="import PEtab (v1) problems: likelihood at the nominal parameters, fits",
+        help="PEtab (v1) problems: likelihood at the nominal parameters, fits, export",
         description="Work with PEtab (v1) parameter-estimation problems.",
     )
     sub = petab.add_subparsers(dest="petab_command", required=True, metavar="SUBCOMMAND")
@@ -47,6 +48,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     fit.add_argument("--progress", action="store_true", help="show a progress bar")
     fit.set_defaults(func=run_fit)
+
+    export = sub.add_parser(
+        "export",
+        help="write a blot fitting problem (variant + data) as a PEtab problem",
+        description="Write the blot fitting problem of a variant and a data set (or of a saved "
+        "fit) as a PEtab (v1) problem that passes petablint, and print its YAML file. Blot "
+        "scales and noise levels become estimated parameters whose nominal values are their "
+        "analytic optimum at the nominal kinetic parameters (the model's values, or the fit's).",
+    )
+    export.add_argument(
+        "--variant", default=None, help="model variant (default: independent; not with --fit)"
+    )
+    export.add_argument(
+        "--data",
+        default=None,
+        metavar="NAME_OR_CSV",
+        help="bundled data set name or a blot CSV (default: reference_blots_synthetic, or the "
+        "fit's data with --fit)",
+    )
+    export.add_argument(
+        "--fit",
+        default=None,
+        metavar="FIT.json",
+        help="a saved blot fit (paracrine fit): its problem, with its best parameters as nominal",
+    )
+    export.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    export.set_defaults(func=run_export)
 
 
 def run_nllh(args: argparse.Namespace) -> int:
@@ -90,4 +118,28 @@ def run_fit(args: argparse.Namespace) -> int:
     print(f"wall time {result.wall_time_s:.2f} s")
     print(f"starts within 0.1 of the best: {hits} of {len(result.starts)}")
     print(f"expected CPU time to reach the best: {result.expected_time_to_hit(0.1):.3f} s")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export the problem and print the path of its YAML file."""
+    from paracrine.fitting.petab_export import export_petab
+
+    if args.fit is not None:
+        from paracrine.fitting.blotfit import BlotFit
+
+        if args.variant is not None:
+            raise InvalidInputError(
+                f"--variant {args.variant!r} and --fit exclude each other: the fit fixes the variant"
+            )
+        fit = BlotFit.load(args.fit, data=args.data)
+        problem, x = fit.problem, fit.x
+    else:
+        from paracrine.fitting.problem import BlotProblem
+
+        problem = BlotProblem(
+            args.variant or "independent", args.data or "reference_blots_synthetic"
+        )
+        x = None
+    print(export_petab(problem, args.out, x=x))
     return 0
