@@ -31,6 +31,7 @@ _API = {
     "simulate_blots": "paracrine.fitting.synthetic",
     "load_petab": "paracrine.fitting.petab_problem",
     "PetabProblem": "paracrine.fitting.petab_problem",
+    "export_petab": "paracrine.fitting.petab_export",
 }
 
 __all__ = sorted(_API)

@@ -248,6 +248,7 @@ def fit_blots(
     progress: bool = True,
     checkpoint: str | Path | None = None,
     options: FitOptions | Mapping[str, Any] | None = None,
+    x0: Any = None,
     **problem_options: Any,
 ) -> BlotFit:
     """Fit a model variant to blot time courses from seeded multistarts.
@@ -262,6 +263,9 @@ def fit_blots(
         As in :func:`~paracrine.fitting.engine.fit_multistart`.
     options
         Optimiser settings (default :data:`BLOT_FIT_OPTIONS`).
+    x0
+        Explicit start points (log10 scale, in the problem's parameter order), shape ``(d,)``
+        or ``(m, d)``: they replace the first *m* Latin-hypercube starts.
     **problem_options
         Passed to :class:`BlotProblem` (``free``, ``fixed``, ``cell_line_specific``,
         ``bounds``, ``noise``, ``noise_sd``, ``noise_groups``, ``priors``, ``rtol``, ``atol``).
@@ -287,6 +291,7 @@ def fit_blots(
         progress=progress,
         checkpoint=checkpoint,
         options=BLOT_FIT_OPTIONS if options is None else options,
+        x0=x0,
     )
     result.metadata["problem"] = problem.settings()
     return BlotFit(problem, result)

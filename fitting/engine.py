@@ -67,7 +67,11 @@ class ResidualProblem(Protocol):
     moves the least-squares optimum — e.g. a single noise level, which only rescales all
     residuals — so one least-squares run is a whole start), ``jacobian(x) -> ndarray``
     (d residuals / d x; finite differences otherwise), ``to_natural(x) -> dict[str, float]``
-    (values for reports) and ``fingerprint() -> str`` (identifies data and settings in checkpoints) and a
+    (values for reports), ``fingerprint() -> str`` (identifies data and settings in
+    checkpoints), ``refine_start(x) -> ndarray`` (called once per start, inside the start's
+    error handling: returns *x* with parameters that need no new simulation — observable
+    scalings, noise parameters — at their optimum given the others; see
+    :meth:`~paracrine.fitting.petab_problem.PetabProblem.refine_start`) and a
     JSON-serialisable ``metadata`` mapping (copied into ``FitResult.metadata``).
     """
 
@@ -340,6 +344,9 @@ def _optimize_start(
     status, message = "max_evaluations", ""
     try:
         previous = math.inf
+        refine = getattr(problem, "refine_start", None)
+        if refine is not None:
+            x = np.clip(np.asarray(refine(x), dtype=float), lower, upper)
         while rounds < opts.max_rounds:
             rounds += 1
             problem.update_inner(x)

@@ -442,6 +442,55 @@ class PetabProblem:
                 jac[:, j] = (columns[0] - columns[1]) / (2 * h)
         return jac
 
+    def refine_start(self, x: np.ndarray) -> np.ndarray:
+        """*x* with its observation-only parameters at their optimum given the others.
+
+        Observable scalings/offsets and noise parameters that no simulation depends on are
+        fit by trust-region least squares on the simulations at *x* (one simulation, then
+        only observable-formula evaluations), so that a start does not begin with scalings
+        decades away from the data. The fit engine calls this once per start
+        (:class:`~paracrine.fitting.engine.ResidualProblem`). Without such parameters (or when
+        the residuals at *x* are not finite) *x* is returned unchanged.
+
+        Raises
+        ------
+        SimulationError
+            If CVODE fails at *x* (the start is then reported failed).
+        """
+        x = np.array(x, dtype=float)
+        static = np.flatnonzero(~self._dynamic)
+        static = np.array([j for j in static if self._using[int(self._free[j])]], dtype=np.intp)
+        if static.size == 0:
+            return x
+        stacked = _stack(self._sims_at(x, False))
+        only = sorted({i for j in static for i in self._using[int(self._free[j])]})
+        base_h, base_s = self._observe(stacked, self._theta(x))
+
+        def fun(values: np.ndarray) -> np.ndarray:
+            trial = x.copy()
+            trial[static] = values
+            hs = self._observe(stacked, self._theta(trial), only, (base_h.copy(), base_s.copy()))
+            r = self._residuals_hs(*hs)
+            return np.where(np.isfinite(r), r, 1e6)
+
+        if not np.all(np.isfinite(self._residuals_hs(base_h.copy(), base_s.copy()))):
+            return x
+        from scipy.optimize import least_squares
+
+        fit = least_squares(
+            fun,
+            x[static],
+            bounds=(self.lower[static], self.upper[static]),
+            method="trf",
+            x_scale="jac",
+            ftol=1e-6,
+            xtol=1e-6,
+            max_nfev=200 * static.size,
+        )
+        if 0.5 * np.sum(fit.fun**2) < 0.5 * np.sum(fun(x[static]) ** 2):
+            x[static] = fit.x
+        return x
+
     def recommended_options(self) -> dict[str, Any]:
         """Fit options (for :func:`~paracrine.fitting.engine.fit_multistart`) for this problem.
 

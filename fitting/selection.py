@@ -19,6 +19,7 @@ import numpy as np
 
 from paracrine.errors import FitError
 from paracrine.fitting.blotfit import BlotFit, fit_blots
+from paracrine.fitting.problem import BlotProblem
 from paracrine.models import VARIANTS, get_variant, list_variants
 
 __all__ = ["ModelSelection", "select_models"]
@@ -170,12 +171,23 @@ def select_models(
     scheduler=None,
     progress: bool = True,
     options: Mapping[str, Any] | None = None,
+    warm_start: bool = True,
     **problem_options: Any,
 ) -> ModelSelection:
     """Fit each variant (default: all) to *data* with the same settings and seed.
 
     ``free=[...]`` (optional, among *problem_options*) is the shared set of free parameters;
     each variant adds its own switched-on cross-talk parameters to it, so nesting holds.
+
+    With *warm_start* (default), variants are fit from the fewest cross-talk mechanisms up,
+    and the best point of every variant nested in another (extra cross-talk parameters at
+    their lower bound, i.e. next to the nested model) replaces one of that variant's
+    Latin-hypercube starts: the larger model then starts where the smaller one ended, so its
+    fit is never worse than the nested one's by more than the offset of that lower bound.
+    Without it, a multistart that misses the larger model's optimum makes a likelihood-ratio
+    test meaningless (measured on the reference data, 16 starts each: ``full`` ended 0.06
+    above ``saturable_feedback``, which it nests). The number of starts per variant is
+    unchanged.
 
     Returns
     -------
@@ -187,12 +199,17 @@ def select_models(
     for name in names:
         get_variant(name)
     base_free = problem_options.pop("free", None)
-    fits = {}
-    for name in names:
-        extra = {}
+    fits: dict[str, BlotFit] = {}
+    # nested models first, so that their optima can seed the models that contain them
+    for name in sorted(names, key=lambda n: len(get_variant(n).switched_on)):
+        extra: dict[str, Any] = {}
         if base_free is not None:
             # the shared free set plus this variant's own cross-talk parameters: keeps nesting
             extra["free"] = list(dict.fromkeys([*base_free, *get_variant(name).switched_on]))
+        x0, sources = None, []
+        if warm_start:
+            problem = BlotProblem(name, data, **problem_options, **extra)
+            x0, sources = _nested_starts(problem, name, fits, n_starts)
         fits[name] = fit_blots(
             name,
             data,
@@ -202,7 +219,32 @@ def select_models(
             scheduler=scheduler,
             progress=progress,
             options=options,
+            x0=x0,
             **problem_options,
             **extra,
         )
-    return ModelSelection(fits)
+        # start i (i < len(sources)) began at the optimum of sources[i]
+        fits[name].result.metadata["warm_starts_from"] = sources
+    return ModelSelection({name: fits[name] for name in names})
+
+
+def _nests(inner: str, outer: str) -> bool:
+    return set(get_variant(inner).switched_on) < set(get_variant(outer).switched_on)
+
+
+def _nested_starts(
+    problem: BlotProblem, name: str, fits: Mapping[str, BlotFit], n_starts: int
+) -> tuple[np.ndarray | None, list[str]]:
+    """Best points of the fitted variants nested in *name*, mapped to its parameter vector.
+
+    Parameters the nested fit lacks (this variant's extra cross-talk) start at their lower
+    bound; the best-fitting nested variants come first, at most *n_starts* of them.
+    """
+    nested = [a for a in fits if _nests(a, name) and fits[a].result.best is not None]
+    nested = sorted(nested, key=lambda a: fits[a].result.nllh)[:n_starts]
+    rows = []
+    lower = np.asarray(problem.lower, dtype=float)
+    for a in nested:
+        best = dict(zip(fits[a].problem.parameter_names, fits[a].result.x, strict=True))
+        rows.append([best.get(p, lower[i]) for i, p in enumerate(problem.parameter_names)])
+    return (np.asarray(rows, dtype=float) if rows else None), nested

@@ -120,6 +120,32 @@ def test_optimize_start_reports_failures_instead_of_raising(chain, nonfinite):
     assert bad.message.startswith("FloatingPointError: residuals are not finite at the start")
 
 
+def test_refine_start_runs_once_per_start_before_the_optimiser(linear):
+    calls, seen = [], []
+    residuals = linear.residuals
+
+    def refine(x):
+        calls.append(x.copy())
+        if x[0] > 5:
+            raise SimulationError("CVODE failed in refine (test)")
+        return np.array([x[0], 50.0])  # beyond the upper bound of b
+
+    def recording(x):
+        seen.append(np.array(x, dtype=float))
+        return residuals(x)
+
+    linear.refine_start, linear.residuals = refine, recording
+    start = optimize_start(linear, np.array([1.0, -3.0]))
+    assert len(calls) == 1
+    assert_array_equal(calls[0], [1.0, -3.0])
+    assert_array_equal(seen[0], [1.0, 10.0])  # refined, then clipped to the bounds
+    assert_array_equal(start.x0, [1.0, -3.0])  # the start keeps its drawn point
+    assert_allclose(start.x, linear.ols(), atol=1e-6)
+    failed = optimize_start(linear, np.array([6.0, 0.0]))
+    assert failed.status == "failed"
+    assert failed.message == "SimulationError: CVODE failed in refine (test)"
+
+
 def test_non_finite_likelihoods_fail_the_start(bad_likelihood):
     always = optimize_start(bad_likelihood("always"), np.array([1.0, 1.0]))
     assert always.status == "failed"

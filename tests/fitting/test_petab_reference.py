@@ -178,3 +178,32 @@ def test_tight_tolerances_for_problems_without_analytic_noise() -> None:
     tight = problem.nllh(problem.nominal_x)
     assert tight != loose  # the cached loose simulation was dropped
     assert tight == pytest.approx(REFERENCE["Raia_CancerResearch2011"][0], abs=1e-4)
+
+
+def test_refine_start_solves_observation_parameters() -> None:
+    """Raia's 21 scalings/noise parameters 1.5 decades off come back to their optimum."""
+    problem = load_petab(yaml_of("Raia_CancerResearch2011"))
+    problem.use_tight_tolerances()
+    x = problem.nominal_x.copy()
+    static = np.array(
+        [
+            not problem._dynamic[j] and bool(problem._using[int(t)])
+            for j, t in enumerate(problem._free)
+        ]
+    )
+    assert static.sum() == 21
+    off = x.copy()
+    off[static] = np.clip(off[static] + 1.5, problem.lower[static], problem.upper[static])
+    refined = problem.refine_start(off)
+    assert_allclose(refined[~static], x[~static], rtol=0, atol=0)  # kinetics untouched
+    assert np.all(refined >= problem.lower) and np.all(refined <= problem.upper)
+    # the nominal observation parameters are one candidate: the optimum given the kinetics
+    # is at least as good, and far better than the shifted start
+    assert problem.nllh(refined) <= problem.nllh(x) + 1e-3
+    assert problem.nllh(refined) < problem.nllh(off) - 10
+
+
+def test_refine_start_without_observation_parameters_is_the_identity() -> None:
+    problem = problem_of("Boehm_JProteomeRes2014")  # its scalings are fixed, σ analytic
+    x = problem.nominal_x + 0.1
+    assert_allclose(problem.refine_start(x), x, rtol=0, atol=0)

@@ -64,6 +64,26 @@ def test_likelihood_ratio_tests_cover_every_nested_pair(selection):
             assert 0.0 <= row["p_value"] <= 1.0
 
 
+def test_warm_starts_make_every_nested_pair_consistent(selection):
+    # larger models start from the optima of the models they nest: never worse than those
+    lrt = selection.likelihood_ratio_tests()
+    assert lrt["consistent"].all(), lrt
+    assert (lrt["lr"] >= -1e-3).all(), lrt
+    full = selection.fits["full"]
+    sources = full.result.metadata["warm_starts_from"]
+    assert set(sources) == {"independent", "vegfr2_stat3", "saturable_feedback"}
+    nllh = [selection.fits[a].result.nllh for a in sources]
+    assert nllh == sorted(nllh)  # best nested optimum first
+    first = selection.fits[sources[0]]
+    start = {s.index: s for s in full.result.starts}[0]
+    names = full.problem.parameter_names
+    for name, value in zip(first.problem.parameter_names, first.result.x, strict=True):
+        assert start.x0[names.index(name)] == value
+    extra = names.index("k_stat3_vegfr2") if sources[0] != "vegfr2_stat3" else names.index("inv_Km_fb")
+    assert start.x0[extra] == full.problem.lower[extra]
+    assert selection.fits["independent"].result.metadata["warm_starts_from"] == []
+
+
 def test_report_and_plot(selection, tmp_path):
     import matplotlib
 
