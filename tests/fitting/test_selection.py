@@ -79,7 +79,9 @@ def test_warm_starts_make_every_nested_pair_consistent(selection):
     names = full.problem.parameter_names
     for name, value in zip(first.problem.parameter_names, first.result.x, strict=True):
         assert start.x0[names.index(name)] == value
-    extra = names.index("k_stat3_vegfr2") if sources[0] != "vegfr2_stat3" else names.index("inv_Km_fb")
+    extra = (
+        names.index("k_stat3_vegfr2") if sources[0] != "vegfr2_stat3" else names.index("inv_Km_fb")
+    )
     assert start.x0[extra] == full.problem.lower[extra]
     assert selection.fits["independent"].result.metadata["warm_starts_from"] == []
 
