@@ -113,11 +113,7 @@ def run_paracrine(
     out: dict[str, Any] = {"tool": "paracrine", "problem": name}
     t0 = time.perf_counter()
     problem = load_petab(str(yaml_path))
-    # the configuration `paracrine petab fit` uses: recommended options, and CVODE rtol 1e-8
-    # with FD step 1e-4 for problems whose noise levels are not solved analytically (Raia)
-    options = problem.recommended_options()
-    if not problem.n_inner_parameters:
-        problem.use_tight_tolerances()
+    options = problem.configure_for_fitting()  # what `paracrine petab fit` uses
     out["options"] = dict(options)
     out["rtol"], out["fd_step"] = float(problem.rtol), float(problem.fd_step)
     out["setup_s"] = time.perf_counter() - t0

@@ -256,7 +256,8 @@ def fit_blots(
     Parameters
     ----------
     model
-        Variant name or :class:`~paracrine.models.Model`.
+        Variant name, :class:`~paracrine.models.Model`, or an already built
+        :class:`BlotProblem` (then *data* is ignored and *problem_options* must be empty).
     data
         :class:`~paracrine.data.BlotData`, a bundled data set name, or a CSV path.
     n_starts, seed, workers, scheduler, progress, checkpoint
@@ -281,7 +282,15 @@ def fit_blots(
     ...                 free=["k_erk_dephos", "k_ras_vr"])  # doctest: +SKIP
     >>> fit.result.nllh  # doctest: +SKIP
     """
-    problem = BlotProblem(model, data, **problem_options)
+    if isinstance(model, BlotProblem):
+        if problem_options:
+            raise FitError(
+                f"fit_blots: a BlotProblem was given, so {sorted(problem_options)} cannot be "
+                "applied; build the problem with them instead"
+            )
+        problem = model
+    else:
+        problem = BlotProblem(model, data, **problem_options)
     result = fit_multistart(
         problem,
         n_starts=n_starts,

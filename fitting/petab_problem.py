@@ -442,15 +442,26 @@ class PetabProblem:
                 jac[:, j] = (columns[0] - columns[1]) / (2 * h)
         return jac
 
-    def refine_start(self, x: np.ndarray) -> np.ndarray:
-        """*x* with its observation-only parameters at their optimum given the others.
+    @property
+    def observation_parameters(self) -> np.ndarray:
+        """Indices (into *x*) of the free parameters that only observable or noise formulas use.
 
-        Observable scalings/offsets and noise parameters that no simulation depends on are
-        fit by trust-region least squares on the simulations at *x* (one simulation, then
-        only observable-formula evaluations), so that a start does not begin with scalings
-        decades away from the data. The fit engine calls this once per start
-        (:class:`~paracrine.fitting.engine.ResidualProblem`). Without such parameters (or when
-        the residuals at *x* are not finite) *x* is returned unchanged.
+        Changing them needs no new simulation (observable scalings/offsets, noise parameters).
+        """
+        return np.array(
+            [j for j, t in enumerate(self._free) if not self._dynamic[j] and self._using[int(t)]],
+            dtype=np.intp,
+        )
+
+    def refine_start(self, x: np.ndarray) -> np.ndarray:
+        """*x* with its :attr:`observation_parameters` at their optimum given the others.
+
+        They are fit by trust-region least squares on the simulations at *x* (one simulation,
+        then only observable-formula evaluations), so that a start does not begin with
+        scalings decades away from the data. The fit engine calls this once per start
+        (:class:`~paracrine.fitting.engine.ResidualProblem`). Without such parameters, when the
+        residuals at *x* are not finite, or when the fit does not lower them, *x* is returned
+        unchanged.
 
         Raises
         ------
@@ -458,13 +469,15 @@ class PetabProblem:
             If CVODE fails at *x* (the start is then reported failed).
         """
         x = np.array(x, dtype=float)
-        static = np.flatnonzero(~self._dynamic)
-        static = np.array([j for j in static if self._using[int(self._free[j])]], dtype=np.intp)
+        static = self.observation_parameters
         if static.size == 0:
             return x
         stacked = _stack(self._sims_at(x, False))
-        only = sorted({i for j in static for i in self._using[int(self._free[j])]})
         base_h, base_s = self._observe(stacked, self._theta(x))
+        r0 = self._residuals_hs(base_h.copy(), base_s.copy())
+        if not np.all(np.isfinite(r0)):
+            return x
+        only = sorted({i for j in static for i in self._using[int(self._free[j])]})
 
         def fun(values: np.ndarray) -> np.ndarray:
             trial = x.copy()
@@ -473,8 +486,6 @@ class PetabProblem:
             r = self._residuals_hs(*hs)
             return np.where(np.isfinite(r), r, 1e6)
 
-        if not np.all(np.isfinite(self._residuals_hs(base_h.copy(), base_s.copy()))):
-            return x
         from scipy.optimize import least_squares
 
         fit = least_squares(
@@ -487,9 +498,19 @@ class PetabProblem:
             xtol=1e-6,
             max_nfev=200 * static.size,
         )
-        if 0.5 * np.sum(fit.fun**2) < 0.5 * np.sum(fun(x[static]) ** 2):
+        if fit.fun @ fit.fun < r0 @ r0:
             x[static] = fit.x
         return x
+
+    def configure_for_fitting(self) -> dict[str, Any]:
+        """Apply the tolerances a fit of this problem needs and return its fit options.
+
+        What ``paracrine petab fit`` and the PEtab benchmark use: :meth:`use_tight_tolerances`
+        for problems without analytic noise levels, and :meth:`recommended_options`.
+        """
+        if not self.n_inner_parameters:
+            self.use_tight_tolerances()
+        return self.recommended_options()
 
     def recommended_options(self) -> dict[str, Any]:
         """Fit options (for :func:`~paracrine.fitting.engine.fit_multistart`) for this problem.

@@ -66,7 +66,8 @@ class FreeParameter:
     upper: float
 
 
-def _resolve_data(data: Any):
+def resolve_data(data: Any):
+    """*data* as :class:`~paracrine.data.BlotData` (loaded and validated if a name or path)."""
     from paracrine.data import BlotData, load_blots
 
     if isinstance(data, BlotData):
@@ -156,7 +157,7 @@ class BlotProblem:
             raise FitError(
                 f"model: expected a paracrine Model or a variant name, received {model!r}"
             )
-        self.data = _resolve_data(data)
+        self.data = resolve_data(data)
         table = model.table
         fixed = dict(fixed or {})
         for name in fixed:

@@ -19,7 +19,7 @@ import numpy as np
 
 from paracrine.errors import FitError
 from paracrine.fitting.blotfit import BlotFit, fit_blots
-from paracrine.fitting.problem import BlotProblem
+from paracrine.fitting.problem import BlotProblem, resolve_data
 from paracrine.models import VARIANTS, get_variant, list_variants
 
 __all__ = ["ModelSelection", "select_models"]
@@ -199,20 +199,18 @@ def select_models(
     for name in names:
         get_variant(name)
     base_free = problem_options.pop("free", None)
+    data = resolve_data(data)  # read and validated once for all variants
     fits: dict[str, BlotFit] = {}
     # nested models first, so that their optima can seed the models that contain them
     for name in sorted(names, key=lambda n: len(get_variant(n).switched_on)):
-        extra: dict[str, Any] = {}
+        free = None
         if base_free is not None:
             # the shared free set plus this variant's own cross-talk parameters: keeps nesting
-            extra["free"] = list(dict.fromkeys([*base_free, *get_variant(name).switched_on]))
-        x0, sources = None, []
-        if warm_start:
-            problem = BlotProblem(name, data, **problem_options, **extra)
-            x0, sources = _nested_starts(problem, name, fits, n_starts)
+            free = list(dict.fromkeys([*base_free, *get_variant(name).switched_on]))
+        problem = BlotProblem(name, data, free=free, **problem_options)
+        x0, sources = _nested_starts(problem, name, fits, n_starts) if warm_start else (None, [])
         fits[name] = fit_blots(
-            name,
-            data,
+            problem,
             n_starts=n_starts,
             seed=seed,
             workers=workers,
@@ -220,8 +218,6 @@ def select_models(
             progress=progress,
             options=options,
             x0=x0,
-            **problem_options,
-            **extra,
         )
         # start i (i < len(sources)) began at the optimum of sources[i]
         fits[name].result.metadata["warm_starts_from"] = sources
@@ -243,8 +239,9 @@ def _nested_starts(
     nested = [a for a in fits if _nests(a, name) and fits[a].result.best is not None]
     nested = sorted(nested, key=lambda a: fits[a].result.nllh)[:n_starts]
     rows = []
-    lower = np.asarray(problem.lower, dtype=float)
     for a in nested:
         best = dict(zip(fits[a].problem.parameter_names, fits[a].result.x, strict=True))
-        rows.append([best.get(p, lower[i]) for i, p in enumerate(problem.parameter_names)])
+        rows.append(
+            [best.get(p, lo) for p, lo in zip(problem.parameter_names, problem.lower, strict=True)]
+        )
     return (np.asarray(rows, dtype=float) if rows else None), nested

@@ -102,9 +102,7 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.starts < 1:
         raise InvalidInputError(f"--starts: expected an integer ≥ 1, received {args.starts}")
     problem = load_petab(args.problem)
-    options = problem.recommended_options()
-    if not problem.n_inner_parameters:
-        problem.use_tight_tolerances()
+    options = problem.configure_for_fitting()
     result = fit_multistart(
         problem,
         n_starts=args.starts,

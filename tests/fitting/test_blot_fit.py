@@ -87,6 +87,13 @@ def test_same_seed_same_result(t47d, small_fit):
     again = fit_blots("independent", t47d, free=FREE, n_starts=4, seed=3, workers=1, progress=False)
     assert [s.nllh for s in again.result.starts] == [s.nllh for s in small_fit.result.starts]
     assert_allclose(again.result.x, small_fit.result.x, rtol=0, atol=0)
+    # a problem built beforehand fits the same
+    built = fit_blots(
+        BlotProblem("independent", t47d, free=FREE), n_starts=4, seed=3, workers=1, progress=False
+    )
+    assert_allclose(built.result.x, small_fit.result.x, rtol=0, atol=0)
+    with pytest.raises(FitError, match=r"a BlotProblem was given, so \['noise'\] cannot be"):
+        fit_blots(BlotProblem("independent", t47d, free=FREE), noise="normal", n_starts=1)
 
 
 def test_small_fit_finds_a_repeated_optimum(small_fit):

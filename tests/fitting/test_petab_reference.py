@@ -183,15 +183,12 @@ def test_tight_tolerances_for_problems_without_analytic_noise() -> None:
 def test_refine_start_solves_observation_parameters() -> None:
     """Raia's 21 scalings/noise parameters 1.5 decades off come back to their optimum."""
     problem = load_petab(yaml_of("Raia_CancerResearch2011"))
-    problem.use_tight_tolerances()
+    assert problem.configure_for_fitting() == problem.recommended_options()
+    assert problem.rtol == 1e-8  # no analytic noise levels: tight tolerances
     x = problem.nominal_x.copy()
-    static = np.array(
-        [
-            not problem._dynamic[j] and bool(problem._using[int(t)])
-            for j, t in enumerate(problem._free)
-        ]
-    )
-    assert static.sum() == 21
+    static = np.zeros(x.size, dtype=bool)
+    static[problem.observation_parameters] = True
+    assert static.sum() == 21  # 5 scalings + 16 noise parameters
     off = x.copy()
     off[static] = np.clip(off[static] + 1.5, problem.lower[static], problem.upper[static])
     refined = problem.refine_start(off)
@@ -205,5 +202,6 @@ def test_refine_start_solves_observation_parameters() -> None:
 
 def test_refine_start_without_observation_parameters_is_the_identity() -> None:
     problem = problem_of("Boehm_JProteomeRes2014")  # its scalings are fixed, σ analytic
+    assert problem.observation_parameters.size == 0
     x = problem.nominal_x + 0.1
     assert_allclose(problem.refine_start(x), x, rtol=0, atol=0)
