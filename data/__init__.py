@@ -12,17 +12,25 @@ Loading validates every cell and row and raises one
 :class:`~paracrine.errors.DataValidationError` listing every problem (file, row, column,
 expected, received). The bundled data sets are SYNTHETIC (see ``README.md`` in this folder).
 
-This package is a leaf: it imports numpy, pandas, the standard library and
-:mod:`paracrine.errors` only (matplotlib lazily, when plotting).
+This package is a leaf: it imports numpy, pandas, the standard library,
+:mod:`paracrine.errors` and :mod:`paracrine.vocabulary` only (matplotlib lazily, when
+plotting).
 """
 
 from __future__ import annotations
 
-from paracrine.data._schema import BLOT_READOUTS, BLOT_SCHEMA, CELL_LINES, PHENOTYPE_READOUTS
+from paracrine.data._schema import (
+    BLOT_COLUMNS,
+    BLOT_READOUTS,
+    CELL_LINES,
+    PHENOTYPE_READOUTS,
+    READOUT_COLUMNS,
+)
 from paracrine.data.datasets import (
     DEFAULT_BLOTS,
     DEFAULT_READOUTS,
     BlotData,
+    Dataset,
     ReadoutData,
     list_datasets,
     load_blots,
@@ -41,9 +49,6 @@ from paracrine.data.validation import (
     validate_readouts,
 )
 
-#: Required columns of a blot file, in order.
-BLOT_COLUMNS: tuple[str, ...] = BLOT_SCHEMA.required
-
 __all__ = [
     "BLOT_COLUMNS",
     "BLOT_READOUTS",
@@ -51,8 +56,10 @@ __all__ = [
     "DEFAULT_BLOTS",
     "DEFAULT_READOUTS",
     "PHENOTYPE_READOUTS",
+    "READOUT_COLUMNS",
     "BlotData",
     "DataWarning",
+    "Dataset",
     "Issue",
     "IssueList",
     "ReadoutData",

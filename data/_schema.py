@@ -9,36 +9,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from paracrine.vocabulary import ARMS, CELL_LINES, CONTROL, IL6_ARM, READOUTS, VEGF_ARM
+
 __all__ = [
+    "ANTI_IL6",
+    "BEVACIZUMAB",
+    "BLOT_COLUMNS",
     "BLOT_READOUTS",
     "BLOT_SCHEMA",
     "CELL_LINES",
     "CONDITION_DOSE_COLUMNS",
+    "CONDITION_ORDER",
+    "MSC_CM",
     "PHENOTYPE_READOUTS",
+    "READOUT_COLUMNS",
     "READOUT_SCHEMA",
     "Column",
     "Schema",
     "condition_components",
 ]
 
-#: Cell lines paracrine models (De Luca et al. 2012). Names are matched exactly.
-CELL_LINES: tuple[str, ...] = ("MCF-7", "T47D", "SK-Br-3")
+# CELL_LINES (matched exactly) comes from paracrine.vocabulary and is re-exported from here.
 
-#: Phospho read-outs of blot time courses; ``p38`` means phospho-p38.
-BLOT_READOUTS: tuple[str, ...] = ("pERK", "pAKT", "p38", "pSTAT3")
+#: Phospho read-outs of blot time courses (``p38`` means phospho-p38): the vocabulary's
+#: ``READOUTS``, under the name this package has always exported.
+BLOT_READOUTS: tuple[str, ...] = READOUTS
 
 #: Read-outs of the one-row-per-condition phenotype file.
 PHENOTYPE_READOUTS: tuple[str, ...] = ("migration", "proliferation")
 
+#: MSC-conditioned medium and the two neutralising antibodies, as condition names spell them.
+MSC_CM = "MSC-CM"
+BEVACIZUMAB = "bevacizumab"
+ANTI_IL6 = "anti-IL-6"
+
 #: Agents a condition name may combine with ``+``, and the column holding each one's dose.
 #: ``control`` means none of them.
 CONDITION_DOSE_COLUMNS: dict[str, str] = {
-    "IL-6": "il6_ng_ml",
-    "VEGF": "vegf_ng_ml",
-    "MSC-CM": "msc_cm_fraction",
-    "bevacizumab": "bevacizumab_ug_ml",
-    "anti-IL-6": "anti_il6_ug_ml",
+    IL6_ARM: "il6_ng_ml",
+    VEGF_ARM: "vegf_ng_ml",
+    MSC_CM: "msc_cm_fraction",
+    BEVACIZUMAB: "bevacizumab_ug_ml",
+    ANTI_IL6: "anti_il6_ug_ml",
 }
+
+#: Conditions in the order data sets list them: the paper's four arms, then MSC-CM alone and
+#: with each antibody and both (the migration experiments); other names follow as first seen.
+CONDITION_ORDER: tuple[str, ...] = (
+    *ARMS,
+    MSC_CM,
+    f"{MSC_CM}+{BEVACIZUMAB}",
+    f"{MSC_CM}+{ANTI_IL6}",
+    f"{MSC_CM}+{BEVACIZUMAB}+{ANTI_IL6}",
+)
 
 Kind = Literal["choice", "label", "text", "number", "count"]
 
@@ -118,6 +141,11 @@ READOUT_SCHEMA = Schema(
     key=("cell_line", "condition", "readout"),
 )
 
+#: Required columns of a blot file, in order.
+BLOT_COLUMNS: tuple[str, ...] = BLOT_SCHEMA.required
+#: Columns of a read-out file (all required), in order.
+READOUT_COLUMNS: tuple[str, ...] = READOUT_SCHEMA.required
+
 
 def condition_components(name: str) -> frozenset[str] | None:
     """Return the agents a condition name states, or None if it is not in the vocabulary.
@@ -126,7 +154,7 @@ def condition_components(name: str) -> frozenset[str] | None:
     Names outside the vocabulary (``"IL-6 high"``, ``"vehicle"``) return None: they are
     allowed, but their doses cannot be checked against the name.
     """
-    if name == "control":
+    if name == CONTROL:
         return frozenset()
     parts = name.split("+")
     if any(p not in CONDITION_DOSE_COLUMNS for p in parts) or len(set(parts)) != len(parts):

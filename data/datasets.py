@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pandas as pd
 
@@ -18,6 +18,7 @@ from paracrine.data._schema import (
     BLOT_READOUTS,
     BLOT_SCHEMA,
     CELL_LINES,
+    CONDITION_ORDER,
     PHENOTYPE_READOUTS,
     READOUT_SCHEMA,
     Schema,
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_BLOTS",
     "DEFAULT_READOUTS",
     "BlotData",
+    "Dataset",
     "ReadoutData",
     "list_datasets",
     "load_blots",
@@ -44,17 +46,6 @@ __all__ = [
 DEFAULT_BLOTS = "reference_blots_synthetic"
 #: Name of the bundled (synthetic) migration and proliferation read-outs.
 DEFAULT_READOUTS = "reference_migration_synthetic"
-
-_CONDITION_ORDER = (
-    "control",
-    "IL-6",
-    "VEGF",
-    "IL-6+VEGF",
-    "MSC-CM",
-    "MSC-CM+bevacizumab",
-    "MSC-CM+anti-IL-6",
-    "MSC-CM+bevacizumab+anti-IL-6",
-)
 
 
 def _ordered(values: Iterable[str], canonical: Sequence[str]) -> tuple[str, ...]:
@@ -80,11 +71,13 @@ def _format_row(row: Sequence[Any]) -> list[str]:
 
 
 def _validated(
-    values: dict | None, issues: IssueList, source: str, schema: Schema
+    values: dict | None, issues: IssueList, source: str, schema: Schema, *, stacklevel: int = 3
 ) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
+    """The frame of validated *values*; raises for errors, warns (pointing *stacklevel* frames
+    up, at the caller of the public loader) for warnings."""
     issues.raise_if_errors(source)
     if issues:
-        warnings.warn(DataWarning(f"{source}: {issues.report()}"), stacklevel=3)
+        warnings.warn(DataWarning(f"{source}: {issues.report()}"), stacklevel=stacklevel)
     assert values is not None  # only None when parsing failed, which is always an error
     return _build_frame(values, schema), tuple(issues)
 
@@ -101,16 +94,18 @@ def _select(kind: str, wanted: Sequence[str] | None, present: Sequence[str]) -> 
 
 
 @dataclass(frozen=True, eq=False)
-class BlotData:
-    """Validated blot time courses over a tidy DataFrame, one row per band.
+class Dataset:
+    """What every loaded data set shares: a validated tidy DataFrame, where it came from, the
+    warnings found while loading, and the cell lines, read-outs and conditions it holds.
+
+    Subclasses (:class:`BlotData`, :class:`ReadoutData`) fix the schema the frame follows and
+    the canonical order of its read-outs; construct them with :meth:`from_frame` or a loader.
 
     Attributes
     ----------
     frame
-        Columns ``cell_line, condition, il6_ng_ml, vegf_ng_ml, time_min, readout, value,
-        replicate, blot, sd, normalization`` (strings, float64 doses/times/values, int64
-        replicates; ``sd`` NaN and ``normalization`` ``""`` where the file gave none).
-        Treat it as read-only: methods return new objects.
+        One row per measurement, the columns of the subclass's schema. Treat it as
+        read-only: methods return new objects.
     source
         The file or data set it came from.
     issues
@@ -121,18 +116,26 @@ class BlotData:
     source: str = "<DataFrame>"
     issues: tuple[Issue, ...] = field(default=())
 
+    #: Columns and checks of the subclass's file format.
+    schema: ClassVar[Schema]
+    #: Read-outs the subclass knows, in the order :attr:`readouts` lists them.
+    known_readouts: ClassVar[tuple[str, ...]]
+
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, source: str = "<DataFrame>") -> BlotData:
-        """Validate a DataFrame with the blot columns and wrap it.
+    def from_frame(cls, frame: pd.DataFrame, *, source: str = "<DataFrame>") -> Self:
+        """Validate a DataFrame with the columns of this format and wrap it.
 
         Raises
         ------
         DataValidationError
             Listing every problem (rows numbered as in ``frame.to_csv(index=False)``).
         """
-        issues, values = _check_frame(frame, source, BLOT_SCHEMA)
-        built, kept = _validated(values, issues, source, BLOT_SCHEMA)
+        issues, values = _check_frame(frame, source, cls.schema)
+        built, kept = _validated(values, issues, source, cls.schema)
         return cls(built, source, kept)
+
+    def _with_frame(self, frame: pd.DataFrame) -> Self:
+        return type(self)(frame, self.source, self.issues)
 
     @property
     def cell_lines(self) -> tuple[str, ...]:
@@ -141,33 +144,17 @@ class BlotData:
 
     @property
     def readouts(self) -> tuple[str, ...]:
-        """Read-outs present, in the order pERK, pAKT, p38, pSTAT3."""
-        return _ordered(self.frame["readout"], BLOT_READOUTS)
+        """Read-outs present, the known ones in their canonical order."""
+        return _ordered(self.frame["readout"], self.known_readouts)
 
     @property
     def conditions(self) -> tuple[str, ...]:
-        """Conditions present: control, IL-6, VEGF, IL-6+VEGF first, others as first seen."""
-        return _ordered(self.frame["condition"], _CONDITION_ORDER)
-
-    @property
-    def blots(self) -> tuple[str, ...]:
-        """Blot identifiers, in order of first appearance."""
-        return tuple(dict.fromkeys(self.frame["blot"]))
-
-    @property
-    def times_min(self) -> tuple[float, ...]:
-        """Distinct time points (min), ascending."""
-        return tuple(sorted(set(self.frame["time_min"].tolist())))
+        """Conditions present: control, IL-6, VEGF, IL-6+VEGF, then MSC-CM and its antibody
+        combinations, others as first seen."""
+        return _ordered(self.frame["condition"], CONDITION_ORDER)
 
     def __len__(self) -> int:
         return len(self.frame)
-
-    def __repr__(self) -> str:
-        return (
-            f"BlotData({self.source!r}: {len(self)} bands, {len(self.blots)} blots, "
-            f"cell lines {list(self.cell_lines)}, read-outs {list(self.readouts)}, "
-            f"conditions {list(self.conditions)})"
-        )
 
     def select(
         self,
@@ -175,7 +162,7 @@ class BlotData:
         cell_lines: Sequence[str] | None = None,
         readouts: Sequence[str] | None = None,
         conditions: Sequence[str] | None = None,
-    ) -> BlotData:
+    ) -> Self:
         """Return the rows of the given cell lines, read-outs and conditions (None = all).
 
         Raises
@@ -191,18 +178,10 @@ class BlotData:
         ):
             if wanted is not None:
                 mask &= self.frame[column].isin(_select(kind, wanted, present))
-        return BlotData(self.frame[mask].reset_index(drop=True), self.source, self.issues)
-
-    def normalize_to_time_zero(self, *, reference_condition: str | None = None) -> BlotData:
-        """Return the data divided by the time-0 lane of each blot (see
-        :func:`paracrine.data.normalize_to_time_zero`)."""
-        from paracrine.data.normalization import normalize_to_time_zero
-
-        frame = normalize_to_time_zero(self.frame, reference_condition=reference_condition)
-        return BlotData(frame, self.source, self.issues)
+        return self._with_frame(self.frame[mask].reset_index(drop=True))
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write the data as a blot CSV that ``load_blots`` reads back to an equal frame.
+        """Write the data as a CSV file that its loader reads back to an equal frame.
 
         Floats are written as the shortest text that reads back to the same number.
         """
@@ -210,6 +189,53 @@ class BlotData:
         rows = (_format_row(r) for r in self.frame.itertuples(index=False, name=None))
         write_csv(path, list(self.frame.columns), rows)
         return path
+
+
+@dataclass(frozen=True, eq=False)
+class BlotData(Dataset):
+    """Validated blot time courses over a tidy DataFrame, one row per band.
+
+    Attributes
+    ----------
+    frame
+        Columns ``cell_line, condition, il6_ng_ml, vegf_ng_ml, time_min, readout, value,
+        replicate, blot, sd, normalization`` (strings, float64 doses/times/values, int64
+        replicates; ``sd`` NaN and ``normalization`` ``""`` where the file gave none).
+        Treat it as read-only: methods return new objects.
+    source
+        The file or data set it came from.
+    issues
+        Warnings found while loading (errors prevent loading).
+    """
+
+    schema: ClassVar[Schema] = BLOT_SCHEMA
+    known_readouts: ClassVar[tuple[str, ...]] = BLOT_READOUTS
+
+    @property
+    def blots(self) -> tuple[str, ...]:
+        """Blot identifiers, in order of first appearance."""
+        return tuple(dict.fromkeys(self.frame["blot"]))
+
+    @property
+    def times_min(self) -> tuple[float, ...]:
+        """Distinct time points (min), ascending."""
+        return tuple(sorted(set(self.frame["time_min"].tolist())))
+
+    def __repr__(self) -> str:
+        return (
+            f"BlotData({self.source!r}: {len(self)} bands, {len(self.blots)} blots, "
+            f"cell lines {list(self.cell_lines)}, read-outs {list(self.readouts)}, "
+            f"conditions {list(self.conditions)})"
+        )
+
+    def normalize_to_time_zero(self, *, reference_condition: str | None = None) -> BlotData:
+        """Return the data divided by the time-0 lane of each blot (see
+        :func:`paracrine.data.normalize_to_time_zero`)."""
+        from paracrine.data.normalization import normalize_to_time_zero
+
+        return self._with_frame(
+            normalize_to_time_zero(self.frame, reference_condition=reference_condition)
+        )
 
     def plot(
         self, ax: Axes | Any | None = None, *, normalize: bool = True, median: bool = True
@@ -238,47 +264,15 @@ class BlotData:
 
 
 @dataclass(frozen=True, eq=False)
-class ReadoutData:
+class ReadoutData(Dataset):
     """Validated migration/proliferation read-outs, one row per (cell line, condition, read-out).
 
     ``frame`` has the columns ``cell_line, condition, il6_ng_ml, vegf_ng_ml, bevacizumab_ug_ml,
     anti_il6_ug_ml, msc_cm_fraction, readout, fold_change, sd, n``.
     """
 
-    frame: pd.DataFrame
-    source: str = "<DataFrame>"
-    issues: tuple[Issue, ...] = field(default=())
-
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, source: str = "<DataFrame>") -> ReadoutData:
-        """Validate a DataFrame with the read-out columns and wrap it.
-
-        Raises
-        ------
-        DataValidationError
-            Listing every problem.
-        """
-        issues, values = _check_frame(frame, source, READOUT_SCHEMA)
-        built, kept = _validated(values, issues, source, READOUT_SCHEMA)
-        return cls(built, source, kept)
-
-    @property
-    def cell_lines(self) -> tuple[str, ...]:
-        """Cell lines present, in the order MCF-7, T47D, SK-Br-3."""
-        return _ordered(self.frame["cell_line"], CELL_LINES)
-
-    @property
-    def readouts(self) -> tuple[str, ...]:
-        """Read-outs present (migration, proliferation)."""
-        return _ordered(self.frame["readout"], PHENOTYPE_READOUTS)
-
-    @property
-    def conditions(self) -> tuple[str, ...]:
-        """Conditions present, the paper's first, others as first seen."""
-        return _ordered(self.frame["condition"], _CONDITION_ORDER)
-
-    def __len__(self) -> int:
-        return len(self.frame)
+    schema: ClassVar[Schema] = READOUT_SCHEMA
+    known_readouts: ClassVar[tuple[str, ...]] = PHENOTYPE_READOUTS
 
     def __repr__(self) -> str:
         return (
@@ -302,13 +296,6 @@ class ReadoutData:
         _select(f"{readout} condition for {cell_line}", [condition], list(frame["condition"]))
         return float(frame.loc[frame["condition"] == condition, "fold_change"].iloc[0])
 
-    def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write the data as a read-out CSV that ``load_readouts`` reads back unchanged."""
-        path = Path(path)
-        rows = (_format_row(r) for r in self.frame.itertuples(index=False, name=None))
-        write_csv(path, list(self.frame.columns), rows)
-        return path
-
     def plot(self, ax: Axes | Any | None = None) -> Figure:
         """Bar chart of fold change ± sd: read-out (rows) × cell line (columns).
 
@@ -317,6 +304,13 @@ class ReadoutData:
         from paracrine.data.plotting import plot_readouts
 
         return plot_readouts(self, ax=ax)
+
+
+def _load(cls: type[Dataset], path_or_name: str | os.PathLike[str]) -> Dataset:
+    data, file = read_source(path_or_name)
+    issues, values = _check_bytes(data, file, cls.schema)
+    frame, kept = _validated(values, issues, file, cls.schema, stacklevel=4)
+    return cls(frame, file, kept)
 
 
 def list_datasets() -> list[str]:
@@ -367,10 +361,7 @@ def load_blots(
     >>> data.cell_lines
     ('T47D',)
     """
-    data, file = read_source(path_or_name)
-    issues, values = _check_bytes(data, file, BLOT_SCHEMA)
-    frame, kept = _validated(values, issues, file, BLOT_SCHEMA)
-    loaded = BlotData(frame, file, kept)
+    loaded = _load(BlotData, path_or_name)
     return loaded if cell_lines is None else loaded.select(cell_lines=cell_lines)
 
 
@@ -393,7 +384,4 @@ def load_readouts(path_or_name: str | os.PathLike[str] = DEFAULT_READOUTS) -> Re
     DataValidationError, UnknownNameError, InvalidInputError
         As for :func:`load_blots`.
     """
-    data, file = read_source(path_or_name)
-    issues, values = _check_bytes(data, file, READOUT_SCHEMA)
-    frame, kept = _validated(values, issues, file, READOUT_SCHEMA)
-    return ReadoutData(frame, file, kept)
+    return _load(ReadoutData, path_or_name)

@@ -21,6 +21,19 @@ import numpy as np
 import pandas as pd
 
 from paracrine.data._csv import write_csv
+from paracrine.data._schema import (
+    ANTI_IL6,
+    BEVACIZUMAB,
+    BLOT_COLUMNS,
+    BLOT_SCHEMA,
+    CONDITION_ORDER,
+    MSC_CM,
+    READOUT_COLUMNS,
+    READOUT_SCHEMA,
+    Schema,
+    condition_components,
+)
+from paracrine.vocabulary import ARMS, CELL_LINES, CONTROL, IL6_ARM, READOUTS, VEGF_ARM
 
 __all__ = [
     "BLOTS_FILE",
@@ -37,17 +50,11 @@ SEED = 20121101  # De Luca et al. 2012, J Cell Biochem vol. 113, issue 11; any f
 BLOTS_FILE = "reference_blots_synthetic.csv"
 READOUTS_FILE = "reference_migration_synthetic.csv"
 
-CELL_LINES = ("MCF-7", "T47D", "SK-Br-3")
-READOUTS = ("pERK", "pAKT", "p38", "pSTAT3")
-CONDITIONS = ("control", "IL-6", "VEGF", "IL-6+VEGF")
+# Cell lines and read-outs are paracrine.vocabulary's, in its order; the blots hold the
+# paper's four arms.
+CONDITIONS: tuple[str, ...] = ARMS
 IL6_NG_ML = 50.0  # ≈ 2.4 nM at 21 kDa
 VEGF_NG_ML = 50.0  # ≈ 1.1 nM VEGF-A165 (BIOLOGY.md)
-DOSES = {
-    "control": (0.0, 0.0),
-    "IL-6": (IL6_NG_ML, 0.0),
-    "VEGF": (0.0, VEGF_NG_ML),
-    "IL-6+VEGF": (IL6_NG_ML, VEGF_NG_ML),
-}
 # Early and late time points go on two gels; both carry the same unstimulated (control, 0 min)
 # lysate as a reference lane, which ties their scale factors together.
 EARLY_MIN = (5.0, 15.0, 30.0)
@@ -87,16 +94,8 @@ LINES = {
 }
 
 # Phenotypes: true fold changes over control (24-h transwell migration; 72-h proliferation).
-MIGRATION_CONDITIONS = (
-    "control",
-    "IL-6",
-    "VEGF",
-    "IL-6+VEGF",
-    "MSC-CM",
-    "MSC-CM+bevacizumab",
-    "MSC-CM+anti-IL-6",
-    "MSC-CM+bevacizumab+anti-IL-6",
-)
+# The migration experiments: the four arms, MSC-CM, and MSC-CM with each antibody and both.
+MIGRATION_CONDITIONS: tuple[str, ...] = CONDITION_ORDER
 MIGRATION_FOLD = {
     "MCF-7": (1.0, 1.35, 1.60, 2.20, 2.60, 1.95, 1.95, 1.35),
     "T47D": (1.0, 1.90, 1.50, 2.70, 3.00, 2.30, 2.00, 1.45),
@@ -126,8 +125,9 @@ def true_fold(
     """Noise-free fold over basal of the template at the given times (min)."""
     il6, vegf, t_peak, shape, residual = KINETICS[readout]
     f_il6, f_vegf, _ = LINES[cell_line]
-    a_il6 = il6 * f_il6 * ("IL-6" in condition.split("+"))
-    a_vegf = vegf * f_vegf * ("VEGF" in condition.split("+"))
+    agents = _agents(condition)
+    a_il6 = il6 * f_il6 * (IL6_ARM in agents)
+    a_vegf = vegf * f_vegf * (VEGF_ARM in agents)
     t = np.asarray(time_min, dtype=float)
     combined = a_il6 > 0 and a_vegf > 0
     amplitude = (a_il6 + a_vegf) * (SYNERGY if combined else 1.0)
@@ -137,8 +137,26 @@ def true_fold(
     return fold
 
 
+def _agents(condition: str) -> frozenset[str]:
+    """What a condition name adds (none for control or a name outside the vocabulary)."""
+    return condition_components(condition) or frozenset()
+
+
+def _doses(condition: str) -> tuple[float, float, float, float, float]:
+    """IL-6, VEGF (ng/mL), bevacizumab, anti-IL-6 (µg/mL) and the MSC-CM fraction of a
+    condition, from its name."""
+    agents = _agents(condition)
+    return (
+        IL6_NG_ML * (IL6_ARM in agents),
+        VEGF_NG_ML * (VEGF_ARM in agents),
+        BEVACIZUMAB_UG_ML * (BEVACIZUMAB in agents),
+        ANTI_IL6_UG_ML * (ANTI_IL6 in agents),
+        MSC_CM_FRACTION * (MSC_CM in agents),
+    )
+
+
 def _lanes(times: Sequence[float]) -> list[tuple[str, float]]:
-    return [("control", 0.0)] + [(c, t) for c in CONDITIONS for t in times]
+    return [(CONTROL, 0.0)] + [(c, t) for c in CONDITIONS for t in times]
 
 
 def generate_blots(seed: int = SEED) -> pd.DataFrame:
@@ -157,7 +175,7 @@ def generate_blots(seed: int = SEED) -> pd.DataFrame:
                     noise = np.exp(rng.normal(0.0, sigma, size=len(lanes)))
                     for (condition, t), eps in zip(lanes, noise, strict=True):
                         mean = basal[readout] * true_fold(line, readout, condition, [t])[0]
-                        il6, vegf = DOSES[condition]
+                        il6, vegf = _doses(condition)[:2]
                         rows.append(
                             (
                                 line,
@@ -172,30 +190,7 @@ def generate_blots(seed: int = SEED) -> pd.DataFrame:
                                 NORMALIZATION,
                             )
                         )
-    columns = [
-        "cell_line",
-        "condition",
-        "il6_ng_ml",
-        "vegf_ng_ml",
-        "time_min",
-        "readout",
-        "value",
-        "replicate",
-        "blot",
-        "normalization",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _phenotype_doses(condition: str) -> tuple[float, float, float, float, float]:
-    agents = set() if condition == "control" else set(condition.split("+"))
-    return (
-        IL6_NG_ML * ("IL-6" in agents),
-        VEGF_NG_ML * ("VEGF" in agents),
-        BEVACIZUMAB_UG_ML * ("bevacizumab" in agents),
-        ANTI_IL6_UG_ML * ("anti-IL-6" in agents),
-        MSC_CM_FRACTION * ("MSC-CM" in agents),
-    )
+    return pd.DataFrame(rows, columns=[*BLOT_COLUMNS, "normalization"])
 
 
 def _fold_rows(rng, line, readout, conditions, truth, cv, n):
@@ -204,12 +199,12 @@ def _fold_rows(rng, line, readout, conditions, truth, cv, n):
         c: f * np.exp(rng.normal(0.0, sigma, size=n))
         for c, f in zip(conditions, truth, strict=True)
     }
-    control = wells["control"].mean()
+    control = wells[CONTROL].mean()
     return [
         (
             line,
             c,
-            *_phenotype_doses(c),
+            *_doses(c),
             readout,
             wells[c].mean() / control,
             wells[c].std(ddof=1) / control,
@@ -243,20 +238,14 @@ def generate_readouts(seed: int = SEED) -> pd.DataFrame:
             PROLIFERATION_CV,
             PROLIFERATION_N,
         )
-    columns = [
-        "cell_line",
-        "condition",
-        "il6_ng_ml",
-        "vegf_ng_ml",
-        "bevacizumab_ug_ml",
-        "anti_il6_ug_ml",
-        "msc_cm_fraction",
-        "readout",
-        "fold_change",
-        "sd",
-        "n",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(READOUT_COLUMNS))
+
+
+def _formats(schema: Schema, four_decimals: Sequence[str]) -> dict[str, str]:
+    """Format of each numeric column of *schema*: doses and times as ``g``, the measured
+    quantities *four_decimals* with four decimals."""
+    formats = {c.name: "g" for c in schema.columns if c.kind == "number"}
+    return {**formats, **dict.fromkeys(four_decimals, ".4f")}
 
 
 def _fixed(frame: pd.DataFrame, digits: dict[str, str]) -> list[list[str]]:
@@ -277,17 +266,10 @@ def write_reference(out_dir: str | Path, seed: int = SEED) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     blots = generate_blots(seed)
-    doses = {"il6_ng_ml": "g", "vegf_ng_ml": "g", "time_min": "g"}
-    write_csv(out / BLOTS_FILE, list(blots.columns), _fixed(blots, {**doses, "value": ".4f"}))
+    formats = _formats(BLOT_SCHEMA, ["value"])
+    write_csv(out / BLOTS_FILE, list(blots.columns), _fixed(blots, formats))
     readouts = generate_readouts(seed)
-    formats = {
-        **doses,
-        "bevacizumab_ug_ml": "g",
-        "anti_il6_ug_ml": "g",
-        "msc_cm_fraction": "g",
-        "fold_change": ".4f",
-        "sd": ".4f",
-    }
+    formats = _formats(READOUT_SCHEMA, ["fold_change", "sd"])
     write_csv(out / READOUTS_FILE, list(readouts.columns), _fixed(readouts, formats))
     return [out / BLOTS_FILE, out / READOUTS_FILE]
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from paracrine.errors import InvalidInputError
+from paracrine.vocabulary import condition_colours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -42,13 +43,6 @@ def _grid(ax: Any, n_rows: int, n_cols: int, *, width: float, height: float, sha
     return axes[0, 0].figure, axes
 
 
-def _colours(conditions: tuple[str, ...]) -> dict[str, Any]:
-    import matplotlib as mpl
-
-    cycle = mpl.colormaps["tab10"]
-    return {c: cycle(i % 10) for i, c in enumerate(conditions)}
-
-
 def plot_blots(
     data: BlotData, *, ax: Any = None, normalize: bool = True, median: bool = True
 ) -> Figure:
@@ -56,7 +50,7 @@ def plot_blots(
     frame = data.normalize_to_time_zero().frame if normalize else data.frame
     readouts, lines = data.readouts, data.cell_lines
     fig, axes = _grid(ax, len(readouts), len(lines), width=3.2, height=2.4, sharex=True)
-    colours = _colours(data.conditions)
+    colours = condition_colours(data.conditions)
     # Spread replicates a little sideways so that overlapping points stay visible.
     jitter = {r: 0.8 * (r - 2) for r in sorted(set(frame["replicate"].tolist()))}
     for i, readout in enumerate(readouts):
@@ -94,7 +88,7 @@ def plot_readouts(data: ReadoutData, *, ax: Any = None) -> Figure:
     """Bar chart of fold change ± sd, read-out (rows) × cell line (columns)."""
     readouts, lines = data.readouts, data.cell_lines
     fig, axes = _grid(ax, len(readouts), len(lines), width=3.4, height=2.8, sharex=False)
-    colours = _colours(data.conditions)
+    colours = condition_colours(data.conditions)
     frame = data.frame
     for i, readout in enumerate(readouts):
         for j, line in enumerate(lines):

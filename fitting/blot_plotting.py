@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paracrine.vocabulary import ARM_COLOURS, ARMS, CONTROL, condition_colours, condition_label
+
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from paracrine.fitting.blotfit import BlotFit
 
 __all__ = ["plot_fit", "plot_residuals"]
-
-_COLOURS = {"control": "#7f7f7f", "IL-6": "#1f77b4", "VEGF": "#2ca02c", "IL-6+VEGF": "#d62728"}
 
 
 def plot_fit(fit: BlotFit, *, figsize: tuple[float, float] | None = None):
@@ -37,9 +37,10 @@ def plot_fit(fit: BlotFit, *, figsize: tuple[float, float] | None = None):
         for j, line in enumerate(lines):
             ax = axes[i][j]
             # fold over the unstimulated level: blots fix only relative levels
-            basal = float(sim.get(f"control [{line}]", readout)[0])
-            for arm, colour in _COLOURS.items():
-                name = f"{arm} [{line}]"
+            basal = float(sim.get(condition_label(CONTROL, line), readout)[0])
+            for arm in ARMS:
+                colour = ARM_COLOURS[arm]
+                name = condition_label(arm, line)
                 if name in [c.name for c in sim.conditions]:
                     ax.plot(
                         sim.times, sim.get(name, readout) / basal, color=colour, lw=1.8, label=arm
@@ -87,6 +88,7 @@ def plot_residuals(fit: BlotFit, *, figsize: tuple[float, float] | None = None):
     )
     sigma = inner["sigma"]
     markers = dict(zip(fit.problem.cell_lines, "osD^v", strict=False))
+    palette = condition_colours(data["condition"])
     for k, readout in enumerate(readouts):
         ax = axes[0][k]
         rows = data[data["readout"] == readout]
@@ -97,7 +99,7 @@ def plot_residuals(fit: BlotFit, *, figsize: tuple[float, float] | None = None):
             res = (rows["value"] - rows["model"]) / s
         for line, marker in markers.items():
             m = (rows["cell_line"] == line).to_numpy()
-            colours = [_COLOURS.get(c, "k") for c in rows["condition"][m]]
+            colours = [palette[c] for c in rows["condition"][m]]
             ax.scatter(
                 rows["time_min"][m], res[m], marker=marker, s=14, c=colours, alpha=0.7, label=line
             )

@@ -16,11 +16,11 @@ from functools import cache
 from importlib import resources
 
 from paracrine.errors import InvalidInputError, UnknownNameError
+from paracrine.vocabulary import CELL_LINES
 
+# CELL_LINES (the breast cancer lines of De Luca et al. 2012) is paracrine.vocabulary's,
+# re-exported here and from paracrine.models.
 __all__ = ["CELL_LINES", "ParameterInfo", "ParameterTable", "default_table"]
-
-#: The breast cancer lines of De Luca et al. 2012.
-CELL_LINES = ("MCF-7", "T47D", "SK-Br-3")
 
 _COLUMNS = ("name", "default", "unit", "lower", "upper", "cell_line_specific", "estimate", "source")
 

@@ -8,6 +8,7 @@ and the command line can all use it without import cycles.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 __all__ = [
     "ARMS",
@@ -15,9 +16,12 @@ __all__ = [
     "CELL_LINES",
     "COMBINATION",
     "CONTROL",
+    "IL6_ARM",
     "READOUTS",
     "SINGLE_LIGANDS",
+    "VEGF_ARM",
     "condition_colour",
+    "condition_colours",
     "condition_label",
     "split_condition_label",
 ]
@@ -28,15 +32,18 @@ CELL_LINES: tuple[str, ...] = ("MCF-7", "T47D", "SK-Br-3")
 READOUTS: tuple[str, ...] = ("pERK", "pAKT", "p38", "pSTAT3")
 #: The paper's four arms: unstimulated, each ligand alone, both together.
 CONTROL = "control"
-SINGLE_LIGANDS: tuple[str, ...] = ("IL-6", "VEGF")
-COMBINATION = "IL-6+VEGF"
+#: The single-ligand arms; also the agent names a condition label joins with ``+``.
+IL6_ARM = "IL-6"
+VEGF_ARM = "VEGF"
+SINGLE_LIGANDS: tuple[str, ...] = (IL6_ARM, VEGF_ARM)
+COMBINATION = f"{IL6_ARM}+{VEGF_ARM}"
 ARMS: tuple[str, ...] = (CONTROL, *SINGLE_LIGANDS, COMBINATION)
 
 #: One colour per arm, the same in every paracrine figure (colour-blind-safe Okabe–Ito hues).
 ARM_COLOURS: dict[str, str] = {
     CONTROL: "#7f7f7f",
-    "IL-6": "#0072B2",
-    "VEGF": "#009E73",
+    IL6_ARM: "#0072B2",
+    VEGF_ARM: "#009E73",
     COMBINATION: "#D55E00",
 }
 #: Colours for conditions that are not one of the four arms (perturbations, doses), in order.
@@ -80,3 +87,24 @@ def condition_colour(name: str, index: int = 0) -> str:
     if arm in ARM_COLOURS:
         return ARM_COLOURS[arm]
     return _OTHER_COLOURS[index % len(_OTHER_COLOURS)]
+
+
+def condition_colours(names: Iterable[str]) -> dict[str, str]:
+    """Colour of each of *names* (labels or arm names): each arm its own, the other
+    conditions the other colours in the order given, so that no two of them share one until
+    the list cycles.
+
+    Examples
+    --------
+    >>> condition_colours(["IL-6 [T47D]", "gp130 KO", "VEGF"])
+    {'IL-6 [T47D]': '#0072B2', 'gp130 KO': '#CC79A7', 'VEGF': '#009E73'}
+    """
+    colours: dict[str, str] = {}
+    others = 0
+    for name in dict.fromkeys(names):
+        if split_condition_label(name)[0] in ARM_COLOURS:
+            colours[name] = condition_colour(name)
+        else:
+            colours[name] = condition_colour(name, others)
+            others += 1
+    return colours

@@ -10,13 +10,14 @@ still starts from the unstimulated steady state of its (perturbed) cell line.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from paracrine.errors import InvalidInputError, UnknownNameError
+from paracrine.models.targets import INHIBITOR_TARGETS, KNOCKOUT_TARGETS
 from paracrine.simulations import units
 
+# KNOCKOUT_TARGETS and INHIBITOR_TARGETS are defined in paracrine.models.targets and
+# re-exported here (and from paracrine.simulations), where the perturbations use them.
 __all__ = [
     "INHIBITOR_TARGETS",
     "KNOCKOUT_TARGETS",
@@ -28,42 +29,6 @@ __all__ = [
     "bound_at_equilibrium",
     "standard_conditions",
 ]
-
-#: Gene/protein -> parameters that set its abundance (scaled by knockouts and knockdowns).
-KNOCKOUT_TARGETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "IL6R": ("R6_tot",),
-        "gp130": ("R6_tot",),
-        "JAK1": ("JAK_tot",),
-        "STAT3": ("STAT3_tot",),
-        "SOCS3": ("k_socs3_tx",),
-        "VEGFR2": ("k_r2_syn",),
-        "PKC": ("PKC_tot",),
-        "Ras": ("Ras_tot",),
-        "Raf": ("Raf_tot",),
-        "MEK": ("MEK_tot",),
-        "ERK": ("ERK_tot",),
-        "PI3K": ("PI3K_tot",),
-        "AKT": ("AKT_tot",),
-        "MKK3/6": ("MKK_tot",),
-        "p38": ("p38_tot",),
-        "DUSP": ("k_fb_ind",),
-    }
-)
-
-#: Drug target -> catalytic rate constants a (non-competitive) inhibitor scales down.
-INHIBITOR_TARGETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "JAK1": ("k_stat3_jak", "k_ras_jak", "k_pi3k_jak", "k_mkk_jak"),
-        "VEGFR2": ("k_vr_phos",),
-        "Src": ("k_mkk_vr", "k_stat3_vegfr2"),
-        "PKC": ("k_raf_pkc",),
-        "Raf": ("k_mek_phos",),
-        "MEK": ("k_erk_phos",),
-        "PI3K": ("k_akt_phos",),
-        "MKK3/6": ("k_p38_phos",),
-    }
-)
 
 
 def bound_at_equilibrium(ligand_nm: float, sites_nm: float, kd_nm: float) -> float:

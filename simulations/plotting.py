@@ -6,19 +6,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from paracrine.models import OBSERVABLES
+from paracrine.vocabulary import condition_colours
 
 if TYPE_CHECKING:
     from paracrine.simulations.timecourse import SimulationResult
 
-__all__ = ["CONDITION_COLOURS", "plot_timecourses"]
+__all__ = ["plot_timecourses"]
 
-#: Colours of the paper's four arms, used in every paracrine figure.
-CONDITION_COLOURS = {
-    "control": "#7f7f7f",
-    "IL-6": "#1f77b4",
-    "VEGF": "#2ca02c",
-    "IL-6+VEGF": "#d62728",
-}
+#: Line styles telling cell lines apart when one figure holds several (colours tell arms).
+_LINE_STYLES = ("-", "--", ":", "-.")
 
 
 def _ylabel(output: str) -> str:
@@ -45,17 +41,20 @@ def plot_timecourses(
     fig, axes = plt.subplots(
         nrows, ncols, figsize=figsize or (5.0 * ncols, 3.2 * nrows), squeeze=False, sharex=True
     )
-    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = condition_colours(c.name for c in result.conditions)
+    lines = list(dict.fromkeys(c.cell_line for c in result.conditions))
+    styles = {line: _LINE_STYLES[i % len(_LINE_STYLES)] for i, line in enumerate(lines)}
     for k, output in enumerate(outputs):
         ax = axes[k // ncols][k % ncols]
-        for i, cond in enumerate(result.conditions):
-            colour = CONDITION_COLOURS.get(cond.name, palette[i % len(palette)])
-            label = (
-                cond.name
-                if len({c.cell_line for c in result.conditions}) == 1
-                else f"{cond.name} ({cond.cell_line})"
+        for cond in result.conditions:
+            label = cond.name if len(lines) == 1 else f"{cond.name} ({cond.cell_line})"
+            ax.plot(
+                result.times,
+                result.get(cond.name, output),
+                color=colours[cond.name],
+                ls=styles[cond.cell_line],
+                label=label,
             )
-            ax.plot(result.times, result.get(cond.name, output), color=colour, label=label)
         ax.set_title(output)
         ax.set_ylabel(_ylabel(output))
         ax.set_xlabel("time (min)")

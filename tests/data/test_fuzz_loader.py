@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 import warnings
+from importlib import resources
 
 import pandas as pd
 import pytest
@@ -14,15 +15,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paracrine.data import BlotData, ReadoutData, load_blots, load_readouts
-from paracrine.data._resources import read_source
 from paracrine.errors import DataValidationError
 
 FUZZ = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-_BLOT_LINES = read_source("reference_blots_synthetic")[0].decode().splitlines()[:27]
-_READOUT_LINES = read_source("reference_migration_synthetic")[0].decode().splitlines()[:20]
+
+def _bundled_lines(name: str, n: int) -> list[str]:
+    """The first *n* lines of a bundled data file."""
+    return (
+        resources.files("paracrine.data")
+        .joinpath(f"{name}.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[:n]
+    )
+
+
+_BLOT_LINES = _bundled_lines("reference_blots_synthetic", 27)
+_READOUT_LINES = _bundled_lines("reference_migration_synthetic", 20)
 _counter = itertools.count()
 
 # Cells a hand-edited spreadsheet might hold.
