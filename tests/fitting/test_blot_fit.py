@@ -1,12 +1,10 @@
 """Fits of blot data: recovery of known parameters (with profile intervals), the combination
-effect on the bundled reference data, reproducibility, executors, persistence, CLI."""
+effect on the bundled reference data, reproducibility, executors, persistence."""
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -192,64 +190,3 @@ def test_best_fit_of_the_reference_data_reproduces_the_combination_effect():
     assert effect["sustained"].all(), effect
     assert (effect["peak_combo"] > effect[["peak_il6", "peak_vegf"]].max(axis=1)).all()
     assert fit.reproduces_claim4()
-
-
-@pytest.mark.slow
-def test_cli_fit_writes_the_documented_files(tmp_path):
-    data = tmp_path / "t47d.csv"
-    load_blots("reference_blots_synthetic", cell_lines=["T47D"]).to_csv(data)
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paracrine.cli",
-            "fit",
-            "--data",
-            str(data),
-            "--starts",
-            "2",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "best nllh" in proc.stdout
-    for name in (
-        "fit.json",
-        "fit_simulation.csv",
-        "report.md",
-        "fit.png",
-        "fit.svg",
-        "waterfall.png",
-        "residuals.png",
-    ):
-        assert (out / name).stat().st_size > 0, name
-    assert "![fit](fit.png)" in (out / "report.md").read_text()
-
-
-def test_cli_fit_errors_are_one_line(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "paracrine.cli", "fit", "--variant", "nul", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 2
-    assert proc.stderr.strip().startswith(
-        "paracrine fit: error: unknown variant 'nul' (known: full,"
-    )
-    assert len(proc.stderr.strip().splitlines()) == 1
-    proc = subprocess.run(
-        [sys.executable, "-m", "paracrine.cli", "fit", "--starts", "0", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 2 and "--starts: expected an integer >= 1, received 0" in proc.stderr

@@ -1,9 +1,6 @@
-"""Model selection across cross-talk variants: table, Akaike weights, nested LRTs, CLI."""
+"""Model selection across cross-talk variants: table, Akaike weights, nested LRTs."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -108,38 +105,3 @@ def test_selection_errors():
         select_models("reference_blots_synthetic", ["saturated"])
     with pytest.raises(FitError, match=r"variants: expected at least one variant name"):
         select_models("reference_blots_synthetic", [], n_starts=1)
-
-
-@pytest.mark.slow
-def test_cli_select(tmp_path):
-    data = tmp_path / "t.csv"
-    load_blots("reference_blots_synthetic", cell_lines=["T47D"]).select(
-        readouts=["pERK", "pSTAT3"]
-    ).to_csv(data)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paracrine.cli",
-            "select",
-            "--variants",
-            "independent,vegfr2_stat3",
-            "--data",
-            str(data),
-            "--starts",
-            "2",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(tmp_path / "sel"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "Best by AIC" in proc.stdout
-    assert (tmp_path / "sel" / "report.md").exists() and (
-        tmp_path / "sel" / "selection.png"
-    ).exists()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from collections.abc import Iterable
 
+from paracrine.cli import _common
 from paracrine.errors import InvalidInputError
+from paracrine.vocabulary import CONTROL, condition_label, split_condition_label
+
+__all__ = ["conditions_for", "register", "run_simulate"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``simulate`` command to *subparsers*."""
     p = subparsers.add_parser(
         "simulate",
         help="simulate control, IL-6, VEGF and IL-6+VEGF (or given doses) for cell lines",
@@ -31,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_simulate)
 
 
-def conditions_for(cell_lines, il6: float | None, vegf: float | None):
+def conditions_for(cell_lines: Iterable[str], il6: float | None, vegf: float | None) -> list:
+    """The conditions ``paracrine simulate`` runs, labelled ``"arm [line]"``: the paper's four
+    arms for each line, or control and the given doses when ``--il6``/``--vegf`` are given."""
     from paracrine.simulations import Condition, standard_conditions
 
     conds = []
@@ -41,14 +48,22 @@ def conditions_for(cell_lines, il6: float | None, vegf: float | None):
         else:
             dose = f"IL-6 {il6 or 0:g} + VEGF {vegf or 0:g} ng/mL"
             arms = [
-                Condition("control", line),
+                Condition(CONTROL, line),
                 Condition(dose, line, il6_ng_ml=il6 or 0.0, vegf_ng_ml=vegf or 0.0),
             ]
-        conds.extend(Condition(f"{c.name} [{line}]", line, c.il6_ng_ml, c.vegf_ng_ml) for c in arms)
+        conds.extend(
+            Condition(condition_label(c.name, line), line, c.il6_ng_ml, c.vegf_ng_ml) for c in arms
+        )
     return conds
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    """Simulate, write ``simulation.csv`` and ``timecourses.png``/``.svg``, print what was
+    written."""
+    for dose, flag in ((args.il6, "--il6"), (args.vegf, "--vegf")):
+        if dose is not None and not dose >= 0:
+            raise InvalidInputError(f"{flag}: expected a dose >= 0 ng/mL, received {dose}")
+    out = _common.output_folder(args.out)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -57,14 +72,9 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     model = Model(args.variant)
     lines = args.cell_lines or list(model.cell_lines)
-    for dose, flag in ((args.il6, "--il6"), (args.vegf, "--vegf")):
-        if dose is not None and not dose >= 0:
-            raise InvalidInputError(f"{flag}: expected a dose >= 0 ng/mL, received {dose}")
     result = simulate(model, conditions_for(lines, args.il6, args.vegf))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     frame = result.to_dataframe()
-    frame["condition"] = frame["condition"].str.replace(r" \[.*\]$", "", regex=True)
+    frame["condition"] = frame["condition"].map(lambda label: split_condition_label(label)[0])
     frame.to_csv(out / "simulation.csv", index=False, float_format="%.6g")
     fig = result.plot()
     fig.savefig(out / "timecourses.png", dpi=120)

@@ -4,9 +4,12 @@ export of a blot fitting problem to PEtab."""
 from __future__ import annotations
 
 import argparse
-import os
+import time
 
+from paracrine.cli import _common
 from paracrine.errors import InvalidInputError
+
+__all__ = ["register", "run_export", "run_fit", "run_nllh"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,22 +34,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fit",
         help="multistart fit: best nllh, wall time, starts that reached it",
         description="Fit the estimated parameters from seeded Latin-hypercube starts and print "
-        "the best nllh, the wall time and how many starts ended within 0.1 of the best. "
-        "Problems whose noise levels are solved analytically use the engine's defaults; the "
-        "others one trust-region round at ftol 1e-6 with CVODE rtol 1e-8 (measured on "
-        "Raia_CancerResearch2011).",
+        "the best nllh, the wall time and how many starts ended within 0.1 of the best; with "
+        "--out, also write DIR/fit.json and DIR/report.md. Problems whose noise levels are "
+        "solved analytically use the engine's defaults; the others one trust-region round at "
+        "ftol 1e-6 with CVODE rtol 1e-8 (measured on Raia_CancerResearch2011).",
     )
     fit.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab problem file")
-    fit.add_argument("--starts", type=int, default=100, metavar="N", help="starts (default 100)")
-    fit.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    _common.add_start_arguments(fit, starts=100)
+    _common.add_executor_arguments(fit)
+    _common.add_progress_argument(fit)
     fit.add_argument(
-        "--workers",
-        type=int,
+        "--out",
         default=None,
-        metavar="W",
-        help="local worker processes (default: one per CPU; 1 = in this process)",
+        metavar="DIR",
+        help="also write the result (fit.json) and report.md into DIR (default: print only)",
     )
-    fit.add_argument("--progress", action="store_true", help="show a progress bar")
     fit.set_defaults(func=run_fit)
 
     export = sub.add_parser(
@@ -79,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_nllh(args: argparse.Namespace) -> int:
     """Print ``<name>: nllh at the nominal parameters <value>``."""
-    from paracrine.fitting.petab_problem import load_petab
+    from paracrine.fitting import load_petab
 
     problem = load_petab(args.problem)
     value = problem.nllh_nominal()
@@ -88,19 +90,16 @@ def run_nllh(args: argparse.Namespace) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    """Fit and print the best nllh, the wall time and the number of hits."""
-    # One BLAS thread per process: the local optimiser takes many SVDs of small Jacobians
-    # (e.g. 410 × 39 for Raia_CancerResearch2011), which take ~0.5 ms on one thread but 20 ms
-    # (median) to 0.9 s with two OpenBLAS threads competing with the worker processes on a
-    # 2-core machine (measured). Set before numpy is first imported (the command line has not
-    # imported it yet); spawned workers inherit it. An explicit user setting is kept.
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
-    from paracrine.fitting.engine import fit_multistart
-    from paracrine.fitting.petab_problem import load_petab
+    """Fit and print the best nllh, the wall time and the number of hits (and with ``--out``
+    write ``fit.json`` and ``report.md``)."""
+    _common.check_starts(args.starts)
+    _common.check_executor(args.workers, args.scheduler)
+    out = _common.output_folder(args.out) if args.out is not None else None
+    _common.check_checkpoint(args.checkpoint)
+    _common.check_scheduler(args.scheduler)
+    from paracrine.fitting import fit_multistart, load_petab
 
-    if args.starts < 1:
-        raise InvalidInputError(f"--starts: expected an integer ≥ 1, received {args.starts}")
+    t0 = time.perf_counter()
     problem = load_petab(args.problem)
     options = problem.configure_for_fitting()
     result = fit_multistart(
@@ -108,7 +107,9 @@ def run_fit(args: argparse.Namespace) -> int:
         n_starts=args.starts,
         seed=args.seed,
         workers=args.workers,
+        scheduler=args.scheduler,
         progress=args.progress,
+        checkpoint=args.checkpoint,
         options=options,
     )
     hits = result.n_hits(0.1)
@@ -116,28 +117,40 @@ def run_fit(args: argparse.Namespace) -> int:
     print(f"wall time {result.wall_time_s:.2f} s")
     print(f"starts within 0.1 of the best: {hits} of {len(result.starts)}")
     print(f"expected CPU time to reach the best: {result.expected_time_to_hit(0.1):.3f} s")
+    if out is not None:
+        from paracrine.reports import write_multistart_outputs
+
+        fit_json, report = write_multistart_outputs(
+            result,
+            out,
+            title=f"PEtab problem `{problem.name}`",
+            command_line=getattr(args, "command_line", None),
+            elapsed_s=time.perf_counter() - t0,
+        )
+        print(f"wrote {fit_json} and {report}")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Export the problem and print the path of its YAML file."""
-    from paracrine.fitting.petab_export import export_petab
+    from paracrine.fitting import export_petab
 
+    if args.fit is not None and args.variant is not None:
+        raise InvalidInputError(
+            f"--variant {args.variant!r} and --fit exclude each other: the fit fixes the variant"
+        )
+    out = _common.output_folder(args.out)
     if args.fit is not None:
-        from paracrine.fitting.blotfit import BlotFit
+        from paracrine.fitting import BlotFit
 
-        if args.variant is not None:
-            raise InvalidInputError(
-                f"--variant {args.variant!r} and --fit exclude each other: the fit fixes the variant"
-            )
         fit = BlotFit.load(args.fit, data=args.data)
         problem, x = fit.problem, fit.x
     else:
-        from paracrine.fitting.problem import BlotProblem
+        from paracrine.fitting import BlotProblem
 
         problem = BlotProblem(
             args.variant or "independent", args.data or "reference_blots_synthetic"
         )
         x = None
-    print(export_petab(problem, args.out, x=x))
+    print(export_petab(problem, out, x=x))
     return 0

@@ -1,0 +1,72 @@
+"""Command line: ``paracrine simulate|demo|fit|select|petab …``.
+
+One module per command group (:mod:`~paracrine.cli.fit` for ``fit``, ``demo`` and ``select``,
+:mod:`~paracrine.cli.petab`, :mod:`~paracrine.cli.simulate`); each only parses its arguments,
+checks them and calls the library (:mod:`paracrine.fitting`, :mod:`paracrine.simulations`,
+:mod:`paracrine.reports`).
+
+Errors paracrine raises on purpose (bad input, unknown names, failed integrations) and
+operating-system errors (a file that cannot be read or written) are printed as one line,
+``paracrine CMD: error: …``, with exit status 2; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+
+from paracrine import __version__
+from paracrine.errors import ParacrineError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``paracrine`` argument parser with every command registered.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parsing sets ``command`` and ``func`` (the function that runs the command; it takes
+        the namespace and returns the exit status).
+    """
+    from paracrine.cli import fit, petab, simulate
+
+    parser = argparse.ArgumentParser(
+        prog="paracrine",
+        description="Mechanistic simulator of MSC paracrine IL-6/VEGF signalling in breast "
+        "cancer cells: simulate, fit to phospho-blot time courses, interchange with PEtab.",
+    )
+    parser.add_argument("--version", action="version", version=f"paracrine {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    fit.register(subparsers)
+    simulate.register(subparsers)
+    petab.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``paracrine`` with *argv* (default: ``sys.argv[1:]``) and return its exit status.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when a fit ended without a successful start, 2 for an error (printed
+        as one line on stderr), 130 when interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # shown in reports, so that a folder of results says how it was made
+    args.command_line = shlex.join(["paracrine", *argv])
+    try:
+        return int(args.func(args) or 0)
+    except (ParacrineError, OSError) as exc:
+        print(f"paracrine {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"paracrine {args.command}: interrupted", file=sys.stderr)
+        return 130

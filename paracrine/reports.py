@@ -1,0 +1,490 @@
+"""Reports of fits, as text and as files.
+
+* :func:`text_report` and :func:`html_report`: the lmfit-style report of any
+  :class:`~paracrine.fitting.FitResult` (what ``FitResult.report()`` and its notebook HTML
+  show);
+* :func:`write_fit_outputs`, :func:`write_selection_outputs` and
+  :func:`write_multistart_outputs`: the folders ``paracrine fit``/``demo``, ``paracrine
+  select`` and ``paracrine petab fit --out`` write (results as JSON, figures, ``report.md``),
+  with :func:`fit_report_markdown`, :func:`selection_report_markdown` and
+  :func:`multistart_report_markdown` for the report alone.
+
+Callable from Python as well as from the command line, e.g.
+``write_fit_outputs(fit_blots("independent"), "my-fit")``. Importing this module is cheap:
+matplotlib and paracrine.fitting are imported inside the functions that need them, so
+:mod:`paracrine.fitting` can use it without an import cycle.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from paracrine.vocabulary import COMBINATION
+
+if TYPE_CHECKING:  # pragma: no cover - type hints only
+    from paracrine.fitting import BlotFit, FitResult, ModelSelection
+
+__all__ = [
+    "fit_report_markdown",
+    "html_report",
+    "multistart_report_markdown",
+    "selection_report_markdown",
+    "text_report",
+    "write_fit_outputs",
+    "write_multistart_outputs",
+    "write_selection_outputs",
+]
+
+#: Resolution of the PNG figures written next to their SVG copies.
+PNG_DPI = 110
+#: Where the bundled data's provenance is described, as shown in reports of synthetic data.
+_SYNTHETIC_NOTE = (
+    "> The bundled data are **SYNTHETIC** (paper-shaped, generated from a phenomenological "
+    "template, not measured): see `data/README.md` in the repository "
+    "(installed as `paracrine/data/README.md`)."
+)
+
+
+def _g(value: float, digits: int = 7) -> str:
+    return f"{value:.{digits}g}" if math.isfinite(value) else str(value)
+
+
+def _statistics(result: FitResult) -> list[tuple[str, str]]:
+    best = result.best
+    k_dyn = len(result.parameter_names)
+    hits = result.n_hits()
+    done = len(result.starts)
+    return [
+        (
+            "starts",
+            f"{done} of {result.n_starts} (seed {result.seed})"
+            + (", interrupted" if result.interrupted else ""),
+        ),
+        ("failed starts", str(result.n_failed)),
+        ("hits (Δnllh ≤ 0.1)", f"{hits} ({100 * result.fraction_hits:.0f}%)"),
+        ("function evals", str(sum(s.n_fev for s in result.starts))),
+        ("data points", str(result.n_data)),
+        (
+            "free parameters",
+            f"{result.n_free} ({k_dyn} optimised + {result.n_inner_parameters} inner)",
+        ),
+        ("nllh", _g(result.nllh)),
+        ("chi-square", _g(result.chisqr)),
+        ("Akaike info crit", _g(result.aic)),
+        ("corrected AIC", _g(result.aicc)),
+        ("Bayesian info crit", _g(result.bic)),
+        (
+            "best start",
+            "none succeeded"
+            if best is None
+            else f"#{best.index}, {best.status}, {best.n_rounds} rounds",
+        ),
+        ("wall time", f"{result.wall_time_s:.3g} s"),
+        ("expected time to hit", f"{_g(result.expected_time_to_hit(), 3)} s (CPU)"),
+    ]
+
+
+def text_report(result: FitResult, *, min_correl: float = 0.1) -> str:
+    """lmfit-style report of a multistart result: statistics, variables (optimisation scale
+    with standard errors, natural value, start, bounds), correlations and metadata.
+
+    Parameters
+    ----------
+    result
+        Any multistart result.
+    min_correl
+        Correlations of at most this magnitude are left out.
+
+    Returns
+    -------
+    str
+        Sections ``[[Fit Statistics]]``, ``[[Variables]]``, ``[[Correlations]]`` (if any
+        exceed *min_correl*) and ``[[Metadata]]``.
+    """
+    lines = ["[[Fit Statistics]]"]
+    lines += [f"    {name:<22} = {value}" for name, value in _statistics(result)]
+    lines.append(f"    {'success':<22} = {result.success}")
+    lines.append(f"    {'message':<22} = {result.message}")
+    lines.append("[[Variables]] (optimisation scale ± standard error; natural value)")
+    stderr = result.stderr
+    natural = list(result.values.values())
+    width = max((len(n) for n in result.parameter_names), default=4)
+    x0 = result.x0_of_best
+    for i, name in enumerate(result.parameter_names):
+        err = stderr[i]
+        text = f"    {name + ':':<{width + 1}} {_g(result.x[i])}"
+        text += f" +/- {_g(err, 4)}" if np.isfinite(err) else " +/- (not determined)"
+        if len(natural) == len(result.parameter_names):
+            text += f"  natural = {_g(natural[i], 6)}"
+        if x0 is not None:
+            text += f"  (init = {_g(x0[i], 4)})"
+        at_bound = np.isclose(result.x[i], [result.lower[i], result.upper[i]], atol=1e-6)
+        text += f"  [{_g(result.lower[i], 4)}, {_g(result.upper[i], 4)}]"
+        if at_bound.any():
+            text += "  AT BOUND"
+        lines.append(text)
+    corr = result.correlation
+    if corr is not None:
+        pairs = [
+            (abs(corr[i, j]), result.parameter_names[i], result.parameter_names[j], corr[i, j])
+            for i in range(len(corr))
+            for j in range(i + 1, len(corr))
+            if abs(corr[i, j]) > min_correl
+        ]
+        if pairs:
+            lines.append(f"[[Correlations]] (unreported correlations are < {min_correl:.3f})")
+            for _, a, b, c in sorted(pairs, reverse=True):
+                lines.append(f"    C({a}, {b}) = {c:+.4f}")
+    if result.metadata:
+        lines.append("[[Metadata]]")
+        lines += [f"    {k} = {v}" for k, v in result.metadata.items()]
+    return "\n".join(lines)
+
+
+def html_report(result: FitResult) -> str:
+    """Two small HTML tables of a multistart result, statistics and variables, for notebooks.
+
+    Returns
+    -------
+    str
+        HTML (escaped), no surrounding document.
+    """
+    esc = html.escape
+    out = ["<h4>Fit Statistics</h4><table>"]
+    for name, value in [*_statistics(result), ("success", str(result.success))]:
+        out.append(f"<tr><td>{esc(name)}</td><td>{esc(value)}</td></tr>")
+    out.append(
+        "</table><h4>Variables</h4><table><tr><th>name</th><th>value</th>"
+        "<th>standard error</th><th>natural</th><th>min</th><th>max</th></tr>"
+    )
+    natural = list(result.values.values())
+    for i, name in enumerate(result.parameter_names):
+        nat = _g(natural[i], 6) if len(natural) == len(result.parameter_names) else ""
+        cells = [
+            name,
+            _g(result.x[i]),
+            _g(result.stderr[i], 4),
+            nat,
+            _g(result.lower[i], 4),
+            _g(result.upper[i], 4),
+        ]
+        out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _duration(command_line: str | None, elapsed_s: float | None) -> str:
+    parts = []
+    if command_line:
+        parts.append(f"Command: `{command_line}`")
+    if elapsed_s is not None:
+        parts.append(f"total {elapsed_s:.1f} s")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def _save_figures(figures: dict, folder: Path) -> list[Path]:
+    """Each figure as NAME.png and NAME.svg; the figures are closed afterwards."""
+    import matplotlib.pyplot as plt
+
+    written = []
+    for name, fig in figures.items():
+        for suffix, options in ((".png", {"dpi": PNG_DPI}), (".svg", {})):
+            fig.savefig(folder / f"{name}{suffix}", **options)
+            written.append(folder / f"{name}{suffix}")
+        plt.close(fig)
+    return written
+
+
+def fit_report_markdown(
+    fit: BlotFit, *, command_line: str | None = None, elapsed_s: float | None = None
+) -> str:
+    """Markdown report of a blot fit: data, best nllh, hits, the combination effect (claim 4),
+    the figures :func:`write_fit_outputs` writes beside it and :meth:`BlotFit.report`.
+
+    Parameters
+    ----------
+    fit
+        A blot fit.
+    command_line
+        The command that made it, shown in the report (None: not shown).
+    elapsed_s
+        Wall time to report, s (None: not shown).
+
+    Returns
+    -------
+    str
+        The text of ``report.md``; it links ``fit.png``, ``residuals.png``, ``waterfall.png``
+        and ``parameters.png``.
+    """
+    from paracrine.fitting.blotfit import CLAIM4_READOUTS
+
+    r = fit.result
+    meta = r.metadata
+    data = (
+        f"Data: `{meta.get('dataset')}` ({r.n_data} bands on {len(fit.problem.blots)} blots, "
+        f"{len(fit.problem.conditions)} conditions)."
+    )
+    lines = [
+        f"# paracrine fit — variant `{fit.problem.model.variant}`",
+        "",
+        " ".join(filter(None, [data, _duration(command_line, elapsed_s)])),
+        "",
+    ]
+    if "synthetic" in str(meta.get("dataset", "")):
+        lines += [_SYNTHETIC_NOTE, ""]
+    lines += [
+        f"- best nllh **{r.nllh:.3f}** (AIC {r.aic:.1f}, BIC {r.bic:.1f}; k = {r.n_free} incl. "
+        f"{r.n_inner_parameters} blot scales/noise levels solved analytically)",
+        f"- {r.n_hits(0.1)} of {len(r.starts)} starts within 0.1 of the best; {r.n_failed} failed; "
+        f"fit wall time {r.wall_time_s:.1f} s",
+    ]
+    if r.best is not None:
+        claim4 = "yes" if fit.reproduces_claim4() else "no"
+        lines += [
+            f"- reproduces claim 4 ({COMBINATION} peak and 120-min level above both single "
+            f"ligands, for {', '.join(CLAIM4_READOUTS)} in every line): **{claim4}**",
+            "",
+            "## Fit over data",
+            "",
+            "![fit](fit.png)",
+            "",
+            "## Residuals",
+            "",
+            "![residuals](residuals.png)",
+        ]
+    lines += [
+        "",
+        "## Multistart waterfall and parameters",
+        "",
+        "![waterfall](waterfall.png) ![parameters](parameters.png)",
+        "",
+        "## Report",
+        "",
+        "```",
+        fit.report(),
+        "```",
+        "",
+        "Files: `fit.json` (reload with `paracrine.fitting.BlotFit.load`), `fit_simulation.csv` "
+        "(best-fit time courses, 0–240 min every 5 min), figures as PNG and SVG.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_fit_outputs(
+    fit: BlotFit,
+    out_dir: str | os.PathLike[str],
+    *,
+    command_line: str | None = None,
+    elapsed_s: float | None = None,
+) -> list[Path]:
+    """Write a blot fit to a folder, as ``paracrine fit`` does.
+
+    Parameters
+    ----------
+    fit
+        A blot fit.
+    out_dir
+        Folder (created if needed).
+    command_line, elapsed_s
+        Shown in ``report.md`` (see :func:`fit_report_markdown`).
+
+    Returns
+    -------
+    list of Path
+        What was written: ``fit.json``; if a start succeeded, ``fit_simulation.csv`` (best-fit
+        time courses ``cell_line, condition, time_min, observable, value``, 0–240 min every
+        5 min) and the ``fit`` and ``residuals`` figures; the ``waterfall`` and
+        ``parameters`` figures (each as PNG and SVG); ``report.md``.
+
+    Examples
+    --------
+    >>> from paracrine.fitting import fit_blots
+    >>> fit = fit_blots("independent", n_starts=4, seed=0)  # doctest: +SKIP
+    >>> write_fit_outputs(fit, "my-fit")  # doctest: +SKIP
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [fit.save(out / "fit.json")]
+    figures = {}
+    if fit.result.best is not None:
+        fit.fit_simulation_frame().to_csv(
+            out / "fit_simulation.csv", index=False, float_format="%.6g"
+        )
+        written.append(out / "fit_simulation.csv")
+        figures["fit"] = fit.plot_fit()
+        figures["residuals"] = fit.plot_residuals()
+    figures["waterfall"] = fit.result.plot_waterfall().figure
+    figures["parameters"] = fit.result.plot_parameters().figure
+    written += _save_figures(figures, out)
+    report = out / "report.md"
+    report.write_text(
+        fit_report_markdown(fit, command_line=command_line, elapsed_s=elapsed_s), encoding="utf-8"
+    )
+    return [*written, report]
+
+
+def selection_report_markdown(
+    selection: ModelSelection,
+    *,
+    command_line: str | None = None,
+    elapsed_s: float | None = None,
+) -> str:
+    """Markdown report of a model selection: data, starts, the Akaike-weight figure
+    :func:`write_selection_outputs` writes beside it and :meth:`ModelSelection.report`.
+
+    Parameters
+    ----------
+    selection
+        A model selection (at least one fit).
+    command_line, elapsed_s
+        Shown in the report when given.
+
+    Returns
+    -------
+    str
+        The text of ``report.md``; it links ``selection.png``.
+    """
+    first = next(iter(selection.fits.values())).result
+    setting = (
+        f"Data: `{first.metadata.get('dataset')}`; {first.n_starts} starts per variant, "
+        f"seed {first.seed}."
+    )
+    head = " ".join(filter(None, [setting, _duration(command_line, elapsed_s)]))
+    return (
+        f"# paracrine model selection\n\n{head}\n\n![selection](selection.png)\n\n"
+        f"```\n{selection.report()}\n```\n"
+    )
+
+
+def write_selection_outputs(
+    selection: ModelSelection,
+    out_dir: str | os.PathLike[str],
+    *,
+    command_line: str | None = None,
+    elapsed_s: float | None = None,
+) -> list[Path]:
+    """Write a model selection to a folder, as ``paracrine select`` does.
+
+    Parameters
+    ----------
+    selection
+        A model selection.
+    out_dir
+        Folder (created if needed).
+    command_line, elapsed_s
+        Shown in ``report.md``.
+
+    Returns
+    -------
+    list of Path
+        ``fit_<variant>.json`` for every variant, ``selection.csv`` (AIC/AICc/BIC, Akaike
+        weights, claim 4), ``lrt.csv`` (likelihood-ratio tests), ``selection.png`` and
+        ``.svg`` and ``report.md``.
+    """
+    out = selection.save(out_dir)
+    written = [out / f"fit_{name}.json" for name in selection.fits]
+    written += [out / "selection.csv", out / "lrt.csv"]
+    written += _save_figures({"selection": selection.plot().figure}, out)
+    report = out / "report.md"
+    report.write_text(
+        selection_report_markdown(selection, command_line=command_line, elapsed_s=elapsed_s),
+        encoding="utf-8",
+    )
+    return [*written, report]
+
+
+def multistart_report_markdown(
+    result: FitResult,
+    *,
+    title: str,
+    command_line: str | None = None,
+    elapsed_s: float | None = None,
+) -> str:
+    """Short markdown report of a multistart fit of any problem (e.g. a PEtab problem): best
+    nllh, hits, wall time and :func:`text_report`.
+
+    Parameters
+    ----------
+    result
+        A multistart result.
+    title
+        What was fitted, e.g. the PEtab problem's name.
+    command_line, elapsed_s
+        Shown in the report when given.
+
+    Returns
+    -------
+    str
+        The text of ``report.md``.
+    """
+    r = result
+    lines = [f"# paracrine fit — {title}", ""]
+    head = _duration(command_line, elapsed_s)
+    if head:
+        lines += [head, ""]
+    lines += [
+        f"- best nllh **{r.nllh:.6f}** (AIC {r.aic:.1f}, BIC {r.bic:.1f}; k = {r.n_free})",
+        f"- {r.n_hits(0.1)} of {len(r.starts)} starts within 0.1 of the best; {r.n_failed} "
+        f"failed; wall time {r.wall_time_s:.2f} s; expected CPU time to reach the best "
+        f"{r.expected_time_to_hit(0.1):.3f} s",
+        "",
+        "## Report",
+        "",
+        "```",
+        text_report(r),
+        "```",
+        "",
+        "Files: `fit.json` (reload with `paracrine.fitting.FitResult.from_json`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_multistart_outputs(
+    result: FitResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    title: str,
+    command_line: str | None = None,
+    elapsed_s: float | None = None,
+) -> list[Path]:
+    """Write a multistart result as ``fit.json`` and ``report.md``, as ``paracrine petab fit
+    --out`` does.
+
+    Parameters
+    ----------
+    result
+        A multistart result.
+    out_dir
+        Folder (created if needed).
+    title, command_line, elapsed_s
+        Shown in ``report.md`` (see :func:`multistart_report_markdown`).
+
+    Returns
+    -------
+    list of Path
+        ``fit.json`` (:meth:`FitResult.to_json`) and ``report.md``.
+
+    Raises
+    ------
+    InvalidInputError
+        If the result's metadata cannot be written as JSON (nothing is written then).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result.to_json(out / "fit.json")
+    report = out / "report.md"
+    report.write_text(
+        multistart_report_markdown(
+            result, title=title, command_line=command_line, elapsed_s=elapsed_s
+        ),
+        encoding="utf-8",
+    )
+    return [out / "fit.json", report]

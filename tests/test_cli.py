@@ -1,0 +1,479 @@
+"""The command line: every command writes its documented files, every flag is accepted by
+every command that documents it, and every error is one line ``paracrine CMD: error: …`` with
+exit status 2 (never a traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paracrine.cli import build_parser, main
+from paracrine.data import load_blots
+from paracrine.errors import InvalidInputError
+from paracrine.fitting import BlotFit, BlotProblem, FitResult, load_petab
+
+REFERENCE = "reference_blots_synthetic"
+FEW = ["k_jak_act", "k_ras_vr", "k_erk_dephos", "k_stat3_dephos"]  # shared parameters only
+#: Commands that fit, and the arguments each needs besides the flag under test.
+FITTING = {
+    "fit": ["fit"],
+    "demo": ["demo"],
+    "select": ["select"],
+    "petab fit": ["petab", "fit", "problem.yaml"],
+}
+#: Every command with an --out folder, and the arguments it needs besides --out.
+WRITING = {
+    **FITTING,
+    "simulate": ["simulate"],
+    "petab export": ["petab", "export"],
+}
+
+
+@pytest.fixture
+def boehm(shared_petab: Path) -> str:
+    return str(shared_petab / "Boehm_JProteomeRes2014" / "Boehm_JProteomeRes2014.yaml")
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
+    """The error printed by the last ``main`` call, checked to be one line about *command*."""
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    prefix = f"paracrine {command.split()[0]}: error: "
+    assert err.startswith(prefix), err
+    return err[len(prefix) :]
+
+
+def run_module(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m paracrine.cli ARGS`` in a fresh interpreter (the console script's path)."""
+    return subprocess.run(
+        [sys.executable, "-m", "paracrine.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+# -- the parser -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", list(FITTING))
+def test_every_fitting_command_spells_the_progress_flag_the_same(command):
+    parser = build_parser()
+    argv = FITTING[command]
+    assert parser.parse_args(argv).progress is True  # on by default
+    assert parser.parse_args([*argv, "--no-progress"]).progress is False
+    assert parser.parse_args([*argv, "--progress"]).progress is True
+
+
+@pytest.mark.parametrize("command", list(FITTING))
+def test_every_fitting_command_takes_workers_and_scheduler(command):
+    args = build_parser().parse_args([*FITTING[command], "--workers", "3", "--scheduler", "a:1"])
+    assert (args.workers, args.scheduler) == (3, "a:1")
+
+
+@pytest.mark.parametrize("command", ["fit", "demo", "petab fit"])
+def test_fits_of_one_problem_take_a_checkpoint(command):
+    args = build_parser().parse_args([*FITTING[command], "--checkpoint", "c.jsonl"])
+    assert args.checkpoint == "c.jsonl"
+
+
+def test_petab_fit_out_is_optional():
+    parser = build_parser()
+    assert parser.parse_args(FITTING["petab fit"]).out is None
+    assert parser.parse_args([*FITTING["petab fit"], "--out", "d"]).out == "d"
+
+
+def test_petab_needs_a_subcommand(capsys):
+    with pytest.raises(SystemExit, match="2"):
+        main(["petab"])
+    assert "SUBCOMMAND" in capsys.readouterr().err
+
+
+# -- errors before any work: one line, exit status 2 --------------------------------------------
+
+
+@pytest.mark.parametrize("command", list(WRITING))
+def test_a_file_in_the_way_of_out_is_one_line_error(command, tmp_path, capsys):
+    blocker = tmp_path / "taken"
+    blocker.write_text("x")
+    assert main([*WRITING[command], "--out", str(blocker)]) == 2
+    message = one_line_error(capsys, command)
+    assert message == f"--out {str(blocker)!r}: expected a folder, received a file"
+
+
+def test_out_below_a_file_cannot_be_created(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    target = tmp_path / "file" / "sub"
+    assert main(["fit", "--out", str(target)]) == 2
+    assert one_line_error(capsys, "fit").startswith(f"--out {str(target)!r}: cannot create")
+
+
+def test_an_unwritable_out_folder_is_one_line_error(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):  # root writes anyway: make the write probe fail instead
+        from paracrine.cli import _common
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(_common.tempfile, "NamedTemporaryFile", refuse)
+    try:
+        assert main(["simulate", "--out", str(folder)]) == 2
+    finally:
+        folder.chmod(0o700)
+    message = one_line_error(capsys, "simulate")
+    assert message == (
+        f"--out {str(folder)!r}: expected a writable folder, cannot write into it "
+        "(Permission denied)"
+    )
+
+
+@pytest.mark.parametrize("command", ["fit", "select", "petab fit"])
+def test_workers_and_scheduler_exclude_each_other(command, capsys):
+    assert main([*FITTING[command], "--workers", "2", "--scheduler", "tcp://h:1"]) == 2
+    assert one_line_error(capsys, command) == (
+        "--workers 2 and --scheduler 'tcp://h:1' exclude each other: the Dask cluster decides "
+        "the number of workers, give one of them"
+    )
+
+
+@pytest.mark.parametrize("command", ["fit", "petab fit"])
+def test_workers_below_one_is_one_line_error(command, capsys):
+    assert main([*FITTING[command], "--workers", "0"]) == 2
+    assert one_line_error(capsys, command) == "--workers: expected an integer ≥ 1, received 0"
+
+
+@pytest.mark.parametrize("command", list(FITTING))
+def test_zero_starts_is_one_line_error(command, capsys):
+    assert main([*FITTING[command], "--starts", "0"]) == 2
+    assert one_line_error(capsys, command) == "--starts: expected an integer ≥ 1, received 0"
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("nonsense", "missing port number"),
+        ("foo://host:1", "unknown address scheme 'foo'"),
+        ("tcp://127.0.0.1:1", "Timed out trying to connect"),  # nothing listens on port 1
+    ],
+)
+@pytest.mark.parametrize("command", ["fit", "petab fit"])
+def test_a_bad_scheduler_address_is_one_line_error(command, address, reason, tmp_path, capsys):
+    import dask
+    import distributed  # noqa: F401  (its config defaults must exist before the override)
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        status = main([*FITTING[command], "--scheduler", address, "--out", str(tmp_path)])
+    assert status == 2
+    message = one_line_error(capsys, command)
+    assert message.startswith(
+        f"--scheduler {address!r}: expected the address of a running Dask scheduler"
+    )
+    assert reason in message
+
+
+def test_a_folder_as_checkpoint_is_one_line_error(tmp_path, capsys):
+    assert main(["fit", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert one_line_error(capsys, "fit") == (
+        f"--checkpoint {str(tmp_path)!r}: expected a file, received a folder"
+    )
+
+
+def test_a_binary_checkpoint_is_one_line_error(tmp_path, capsys):
+    checkpoint = tmp_path / "c.jsonl"
+    checkpoint.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    assert main(["petab", "fit", "p.yaml", "--checkpoint", str(checkpoint)]) == 2
+    assert one_line_error(capsys, "petab") == (
+        f"--checkpoint {str(checkpoint)!r}: expected a paracrine checkpoint (JSON lines), "
+        "received a file that is not text"
+    )
+
+
+def test_a_checkpoint_below_a_file_is_one_line_error(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    checkpoint = tmp_path / "file" / "c.jsonl"
+    assert main(["fit", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "o")]) == 2
+    assert one_line_error(capsys, "fit") == (
+        f"--checkpoint {str(checkpoint)!r}: folder {str(tmp_path / 'file')!r}: expected a "
+        "folder, received a file"
+    )
+
+
+def test_an_operating_system_error_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from paracrine.cli import petab
+
+    def full_disk(args):
+        raise OSError(28, "No space left on device", "x.json")
+
+    monkeypatch.setattr(petab, "run_nllh", full_disk)
+    assert main(["petab", "nllh", "p.yaml"]) == 2
+    assert one_line_error(capsys, "petab") == "[Errno 28] No space left on device: 'x.json'"
+
+
+def test_run_fit_raises_for_zero_starts():
+    from paracrine.cli.petab import run_fit
+
+    args = argparse.Namespace(
+        problem="unused.yaml",
+        starts=0,
+        seed=0,
+        workers=1,
+        scheduler=None,
+        checkpoint=None,
+        progress=False,
+        out=None,
+    )
+    with pytest.raises(InvalidInputError, match="--starts: expected an integer ≥ 1, received 0"):
+        run_fit(args)
+
+
+# -- paracrine fit / demo / select ---------------------------------------------------------------
+
+
+def test_cli_fit_errors_are_one_line(tmp_path):
+    proc = run_module("fit", "--variant", "nul", "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith(
+        "paracrine fit: error: unknown variant 'nul' (known: full,"
+    )
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run_module("fit", "--starts", "0", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "--starts: expected an integer ≥ 1, received 0" in proc.stderr
+
+
+def test_a_checkpoint_that_is_not_json_is_one_line_error(tmp_path, capsys):
+    checkpoint = tmp_path / "c.jsonl"
+    checkpoint.write_text("not a checkpoint\n")
+    argv = ["fit", "--data", REFERENCE, "--starts", "1", "--workers", "1", "--no-progress"]
+    assert main([*argv, "--checkpoint", str(checkpoint), "--out", str(tmp_path / "o")]) == 2
+    assert one_line_error(capsys, "fit").startswith(f"checkpoint {checkpoint}: line 1 is not JSON")
+
+
+@pytest.mark.slow
+def test_cli_fit_writes_the_documented_files(tmp_path):
+    data = tmp_path / "t47d.csv"
+    load_blots(REFERENCE, cell_lines=["T47D"]).to_csv(data)
+    out = tmp_path / "out"
+    argv = ["fit", "--data", str(data), "--starts", "2", "--workers", "1", "--no-progress"]
+    proc = run_module(*argv, "--out", str(out), timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "best nllh" in proc.stdout
+    for name in (
+        "fit.json",
+        "fit_simulation.csv",
+        "report.md",
+        "fit.png",
+        "fit.svg",
+        "residuals.png",
+        "residuals.svg",
+        "waterfall.png",
+        "waterfall.svg",
+        "parameters.png",
+        "parameters.svg",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    report = (out / "report.md").read_text()
+    assert "![fit](fit.png)" in report
+    assert f"Command: `paracrine {' '.join(argv)} --out {out}`; total " in report
+    fit = BlotFit.load(out / "fit.json")
+    assert fit.result.n_starts == 2 and fit.problem.cell_lines == ("T47D",)
+
+
+@pytest.mark.slow
+def test_cli_select(tmp_path):
+    data = tmp_path / "t.csv"
+    load_blots(REFERENCE, cell_lines=["T47D"]).select(readouts=["pERK", "pSTAT3"]).to_csv(data)
+    out = tmp_path / "sel"
+    proc = run_module(
+        "select",
+        "--variants",
+        "independent,vegfr2_stat3",
+        "--data",
+        str(data),
+        "--starts",
+        "2",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Best by AIC" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "fit_independent.json",
+        "fit_vegfr2_stat3.json",
+        "lrt.csv",
+        "report.md",
+        "selection.csv",
+        "selection.png",
+        "selection.svg",
+    ]
+    report = (out / "report.md").read_text()
+    assert report.startswith(f"# paracrine model selection\n\nData: `{data}`; 2 starts per variant")
+
+
+# -- paracrine simulate ---------------------------------------------------------------------------
+
+
+def test_simulate_writes_the_table_and_figures(tmp_path, capsys):
+    out = tmp_path / "sim"
+    assert main(["simulate", "--cell-line", "T47D", "--il6", "10", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    frame = pd.read_csv(out / "simulation.csv")
+    assert list(frame.columns) == ["condition", "cell_line", "time_min", "observable", "value"]
+    assert set(frame["condition"]) == {"control", "IL-6 10 + VEGF 0 ng/mL"}  # no "[T47D]"
+    assert set(frame["cell_line"]) == {"T47D"}
+    assert (out / "timecourses.png").stat().st_size > 0
+    assert (out / "timecourses.svg").stat().st_size > 0
+
+
+def test_simulate_rejects_a_negative_dose(tmp_path, capsys):
+    assert main(["simulate", "--vegf", "-1", "--out", str(tmp_path)]) == 2
+    assert one_line_error(capsys, "simulate") == "--vegf: expected a dose >= 0 ng/mL, received -1.0"
+
+
+# -- paracrine petab -----------------------------------------------------------------------------
+
+
+def test_nllh_prints_one_line_number_last(boehm, capsys):
+    assert main(["petab", "nllh", boehm]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    assert float(lines[0].split()[-1]) == pytest.approx(138.2220, abs=1e-3)
+
+
+def test_missing_problem_is_one_line_error(tmp_path, capsys):
+    assert main(["petab", "nllh", str(tmp_path / "none.yaml")]) == 2
+    assert one_line_error(capsys, "petab").startswith("PEtab problem file")
+
+
+@pytest.fixture
+def blas_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("blas_env")
+def test_petab_fit_prints_best_wall_time_and_hits(boehm, capsys):
+    argv = ["petab", "fit", boehm, "--starts", "3", "--seed", "1", "--workers", "1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "best nllh" in out
+    assert "wall time" in out
+    assert "starts within 0.1 of the best:" in out
+    assert " of 3" in out
+    # the engine limits BLAS threads inside each optimisation; the command line leaves the
+    # environment alone
+    assert not {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"} & set(os.environ)
+
+
+def best_nllh(stdout: str) -> float:
+    return float(stdout.splitlines()[0].rsplit(" ", 1)[1])
+
+
+def test_petab_fit_out_writes_the_result_and_a_report(boehm, tmp_path, capsys):
+    out = tmp_path / "boehm"
+    argv = ["petab", "fit", boehm, "--starts", "2", "--workers", "1", "--no-progress"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.strip().endswith(f"wrote {out / 'fit.json'} and {out / 'report.md'}")
+    result = FitResult.from_json(out / "fit.json")
+    assert len(result.starts) == 2
+    assert result.nllh == pytest.approx(best_nllh(printed), abs=1e-6)
+    report = (out / "report.md").read_text()
+    assert report.startswith("# paracrine fit — PEtab problem `Boehm_JProteomeRes2014`")
+    assert "[[Fit Statistics]]" in report
+
+
+def test_petab_fit_resumes_from_a_checkpoint_and_refuses_another_fits(boehm, tmp_path, capsys):
+    checkpoint = tmp_path / "deep" / "boehm.jsonl"  # its folder is created
+    argv = ["petab", "fit", boehm, "--starts", "2", "--workers", "1", "--no-progress"]
+    assert main([*argv, "--checkpoint", str(checkpoint)]) == 0
+    first = capsys.readouterr().out
+    lines = checkpoint.read_text().splitlines()
+    assert len(lines) == 3  # header + one line per start
+    assert json.loads(lines[0])["seed"] == 0
+    assert main([*argv, "--checkpoint", str(checkpoint)]) == 0  # every start already done
+    assert best_nllh(capsys.readouterr().out) == best_nllh(first)
+    assert len(checkpoint.read_text().splitlines()) == 3
+
+    assert main([*argv, "--seed", "1", "--checkpoint", str(checkpoint)]) == 2
+    message = one_line_error(capsys, "petab")
+    assert message.startswith(f"checkpoint {checkpoint} belongs to another fit (seed:")
+
+
+def test_petab_fit_on_a_dask_scheduler_gives_the_local_result(boehm, capsys):
+    distributed = pytest.importorskip("distributed")
+
+    argv = ["petab", "fit", boehm, "--starts", "2", "--seed", "3", "--no-progress"]
+    assert main([*argv, "--workers", "1"]) == 0
+    local = best_nllh(capsys.readouterr().out)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
+    assert best_nllh(capsys.readouterr().out) == local
+
+
+def test_cli_export_writes_the_problem(tmp_path, capsys):
+    out = tmp_path / "petab"
+    assert main(["petab", "export", "--variant", "vegfr2_stat3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str(out / "paracrine_vegfr2_stat3.yaml")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "conditions.tsv",
+        "measurements.tsv",
+        "observables.tsv",
+        "paracrine_vegfr2_stat3.xml",
+        "paracrine_vegfr2_stat3.yaml",
+        "parameters.tsv",
+    ]
+
+
+def saved_fit(path: Path) -> tuple[Path, BlotProblem, np.ndarray]:
+    """A blot fit saved as `paracrine fit` saves it, with a seeded best point (no fitting)."""
+    problem = BlotProblem("independent", REFERENCE, free=FEW)
+    x = np.random.default_rng(3).uniform(problem.lower, problem.upper)
+    result = FitResult(
+        parameter_names=problem.parameter_names,
+        lower=problem.lower,
+        upper=problem.upper,
+        x=x,
+        values=problem.to_natural(x),
+        covar=None,
+        starts=[],
+        n_data=problem.n_data,
+        n_inner_parameters=problem.n_inner_parameters,
+        n_starts=0,
+        seed=0,
+    )
+    return BlotFit(problem, result).save(path), problem, x
+
+
+def test_cli_export_of_a_saved_fit_uses_its_parameters(tmp_path, capsys):
+    fit_file, problem, x = saved_fit(tmp_path / "fit.json")
+    assert main(["petab", "export", "--fit", str(fit_file), "--out", str(tmp_path / "p")]) == 0
+    yaml_file = Path(capsys.readouterr().out.strip())
+    imported = load_petab(yaml_file)
+    np.testing.assert_allclose(imported.nominal_x[: len(x)], x, rtol=0, atol=1e-12)
+    assert imported.nllh_nominal() == pytest.approx(problem.nllh(x, precise=True), abs=1e-3, rel=0)
+
+    argv = ["petab", "export", "--fit", str(fit_file), "--variant", "full", "--out"]
+    argv.append(str(tmp_path / "x"))
+    assert main(argv) == 2
+    assert one_line_error(capsys, "petab") == (
+        "--variant 'full' and --fit exclude each other: the fit fixes the variant"
+    )
+    assert not (tmp_path / "x").exists()
