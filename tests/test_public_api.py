@@ -12,6 +12,7 @@ import pytest
 
 PACKAGES = [
     "paracrine",
+    "paracrine.cli",
     "paracrine.models",
     "paracrine.simulations",
     "paracrine.fitting",
