@@ -12,15 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paracrine.cli import main
 from paracrine.data import BlotData, DataWarning, load_blots
 from paracrine.errors import PetabError
 from paracrine.fitting import petab_export
-from paracrine.fitting.blotfit import BlotFit
 from paracrine.fitting.petab_export import _petab_id, _unique_ids, export_petab
 from paracrine.fitting.petab_problem import load_petab
 from paracrine.fitting.problem import BlotProblem
-from paracrine.fitting.result import FitResult
 
 REFERENCE = "reference_blots_synthetic"
 #: The brief's tolerance; measured differences are ~1e-6 (both sides at CVODE rtol 1e-8..1e-10).
@@ -249,53 +246,3 @@ def test_ids_are_valid_and_unique():
         "a b": "scale_a_b_3",
         "c": "scale_c",
     }
-
-
-def test_cli_export_writes_the_problem(tmp_path, capsys):
-    out = tmp_path / "petab"
-    assert main(["petab", "export", "--variant", "vegfr2_stat3", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out.strip()
-    assert printed == str(out / "paracrine_vegfr2_stat3.yaml")
-    assert sorted(p.name for p in out.iterdir()) == [
-        "conditions.tsv",
-        "measurements.tsv",
-        "observables.tsv",
-        "paracrine_vegfr2_stat3.xml",
-        "paracrine_vegfr2_stat3.yaml",
-        "parameters.tsv",
-    ]
-
-
-def saved_fit(path: Path) -> tuple[Path, BlotProblem, np.ndarray]:
-    """A blot fit saved as `paracrine fit` saves it, with a seeded best point (no fitting)."""
-    problem = BlotProblem("independent", REFERENCE, free=FEW)
-    x = random_x(problem, seed=3)
-    result = FitResult(
-        parameter_names=problem.parameter_names,
-        lower=problem.lower,
-        upper=problem.upper,
-        x=x,
-        values=problem.to_natural(x),
-        covar=None,
-        starts=[],
-        n_data=problem.n_data,
-        n_inner_parameters=problem.n_inner_parameters,
-        n_starts=0,
-        seed=0,
-    )
-    return BlotFit(problem, result).save(path), problem, x
-
-
-def test_cli_export_of_a_saved_fit_uses_its_parameters(tmp_path, capsys):
-    fit_file, problem, x = saved_fit(tmp_path / "fit.json")
-    assert main(["petab", "export", "--fit", str(fit_file), "--out", str(tmp_path / "p")]) == 0
-    yaml_file = Path(capsys.readouterr().out.strip())
-    imported = load_petab(yaml_file)
-    np.testing.assert_allclose(imported.nominal_x[: len(x)], x, rtol=0, atol=1e-12)
-    assert imported.nllh_nominal() == pytest.approx(
-        problem.nllh(x, precise=True), abs=NLLH_ATOL, rel=0
-    )
-
-    argv = ["petab", "export", "--fit", str(fit_file), "--variant", "full", "--out", "x"]
-    assert main(argv) == 2
-    assert "--variant 'full' and --fit exclude each other" in capsys.readouterr().err
