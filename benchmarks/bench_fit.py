@@ -33,8 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from paracrine.fitting.blotfit import BLOT_FIT_OPTIONS
-from paracrine.fitting.engine import fd_jacobian, latin_hypercube_starts, optimize_start
+from paracrine.fitting.local import optimize_start
+from paracrine.fitting.objective import fd_jacobian
 from paracrine.fitting.problem import BlotProblem
+from paracrine.fitting.starts import latin_hypercube_starts
 
 
 def median_ms(fn, repeats: int) -> float:

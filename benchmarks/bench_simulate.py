@@ -26,11 +26,13 @@ import numpy as np
 from paracrine.models import OBSERVABLES, Model, list_variants
 from paracrine.simulations import (
     Condition,
-    Simulator,
     check_times,
     dose_matrix,
     simulate,
     standard_conditions,
+)
+from paracrine.simulations import (
+    ModelSimulator as Simulator,
 )
 from paracrine.simulations.engine import PREEQ_HORIZON_MIN
 

@@ -5,7 +5,7 @@ For each PEtab problem (default: Boehm_JProteomeRes2014 and Raia_CancerResearch2
 
 * ``pypesto``       pyPESTO default: AMICI objective + ``FidesOptimizer()`` defaults
 * ``pypesto-hier``  pyPESTO with hierarchical (analytical) noise parameters σ
-* ``paracrine``     ``paracrine.fitting.petab_problem.load_petab`` + ``fit_multistart``
+* ``paracrine``     ``paracrine.fitting.petab.load_petab`` + ``fit_multistart``
 
 it measures
 
@@ -101,12 +101,12 @@ def run_paracrine(
     log=print,
 ) -> dict[str, Any]:
     try:
-        from paracrine.fitting.engine import fd_jacobian, fit_multistart
-        from paracrine.fitting.petab_problem import load_petab
+        from paracrine.fitting import fd_jacobian, fit_multistart
+        from paracrine.fitting.petab import load_petab
     except ImportError as exc:
         raise NotApplicable(
             f"paracrine PEtab import not available ({exc}); needs "
-            "paracrine.fitting.petab_problem.load_petab and paracrine.fitting.engine."
+            "paracrine.fitting.petab.load_petab and paracrine.fitting.engine."
             "fit_multistart/fd_jacobian, and `pip install -e .` in this venv"
         ) from exc
 
@@ -132,8 +132,7 @@ def run_paracrine(
         # The PEtab problem caches the simulations of the last x (the optimiser evaluates
         # residuals and Jacobian at the same point); forget them so that every timed call
         # simulates, as pyPESTO's objective does.
-        if hasattr(problem, "_cache_key"):
-            problem._cache_key = None
+        problem.reset()
 
     def obj():
         fresh()

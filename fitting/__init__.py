@@ -11,12 +11,14 @@ from typing import Any
 
 # name -> module that defines it
 _API = {
-    "ResidualProblem": "paracrine.fitting.engine",
-    "FitOptions": "paracrine.fitting.engine",
-    "fd_jacobian": "paracrine.fitting.engine",
-    "optimize_start": "paracrine.fitting.engine",
+    "Problem": "paracrine.fitting.objective",
+    "Capabilities": "paracrine.fitting.objective",
+    "HierarchicalProblem": "paracrine.fitting.objective",
+    "fd_jacobian": "paracrine.fitting.objective",
+    "FitOptions": "paracrine.fitting.local",
+    "optimize_start": "paracrine.fitting.local",
     "fit_multistart": "paracrine.fitting.engine",
-    "latin_hypercube_starts": "paracrine.fitting.engine",
+    "latin_hypercube_starts": "paracrine.fitting.starts",
     "FitResult": "paracrine.fitting.result",
     "StartResult": "paracrine.fitting.result",
     "BlotProblem": "paracrine.fitting.problem",
@@ -29,9 +31,9 @@ _API = {
     "profile": "paracrine.fitting.profiles",
     "profile_all": "paracrine.fitting.profiles",
     "simulate_blots": "paracrine.fitting.synthetic",
-    "load_petab": "paracrine.fitting.petab_problem",
-    "PetabProblem": "paracrine.fitting.petab_problem",
-    "export_petab": "paracrine.fitting.petab_export",
+    "load_petab": "paracrine.fitting.petab",
+    "PetabProblem": "paracrine.fitting.petab",
+    "export_petab": "paracrine.fitting.petab",
 }
 
 __all__ = sorted(_API)

@@ -25,7 +25,7 @@ FORMAT = "paracrine.fitting.checkpoint/1"
 def problem_signature(problem: Any) -> dict[str, Any]:
     """Structure of the problem plus its ``fingerprint()`` (data, settings) if it has one."""
     cls = type(problem)
-    fingerprint = getattr(problem, "fingerprint", None)
+    fingerprint = problem.fingerprint()
     return {
         "class": f"{cls.__module__}.{cls.__qualname__}",
         "parameter_names": list(problem.parameter_names),
@@ -33,7 +33,7 @@ def problem_signature(problem: Any) -> dict[str, Any]:
         "upper": [float(v) for v in np.asarray(problem.upper, dtype=float)],
         "n_data": int(problem.n_data),
         "n_inner_parameters": int(problem.n_inner_parameters),
-        "fingerprint": str(fingerprint()) if callable(fingerprint) else None,
+        "fingerprint": None if fingerprint is None else str(fingerprint),
     }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from paracrine.errors import FitError, InvalidInputError
+from paracrine.fitting.local import optimize_start
 from paracrine.fitting.result import StartResult
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,6 @@ def _init_worker(problem: Any) -> None:
 
 
 def _run_in_worker(index: int, x0: np.ndarray, options: Any) -> StartResult:
-    from paracrine.fitting.engine import optimize_start
-
     return optimize_start(_WORKER_PROBLEM, x0, options=options, index=index)
 
 
@@ -56,8 +55,6 @@ def _run_with_problem(
 ) -> StartResult:
     """Dask task: a Dask worker may run tasks in several threads, while a problem holds one
     RoadRunner instance that is not thread-safe, so each thread works on its own copy."""
-    from paracrine.fitting.engine import optimize_start
-
     if getattr(_LOCAL, "token", None) != token:
         _LOCAL.token, _LOCAL.problem = token, pickle.loads(pickle.dumps(problem))
         _warm_up(_LOCAL.problem)
@@ -148,8 +145,6 @@ def run_starts(
 def _run_inprocess(
     problem: Any, todo: list, options: Any, done: dict, bar: _Progress, on_result: Callable | None
 ) -> bool:
-    from paracrine.fitting.engine import optimize_start
-
     try:
         _warm_up(problem)
         for index, x0 in todo:

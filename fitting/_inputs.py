@@ -1,5 +1,5 @@
-"""Private helpers of :func:`paracrine.fitting.engine.fit_multistart`: input checks, start
-points, and assembling the :class:`~paracrine.fitting.result.FitResult` (with covariance)."""
+"""Private helpers of :func:`paracrine.fitting.engine.fit_multistart`: input checks and
+assembling the :class:`~paracrine.fitting.result.FitResult` (with covariance)."""
 
 from __future__ import annotations
 
@@ -10,35 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from paracrine.errors import FitError, InvalidInputError
-from paracrine.fitting.engine import fd_jacobian, latin_hypercube_starts
+from paracrine.errors import FitError
+from paracrine.fitting.objective import Problem, fd_jacobian
 from paracrine.fitting.result import FitResult, StartResult, sort_starts
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
-    from paracrine.fitting.engine import FitOptions, ResidualProblem
+    from paracrine.fitting.local import FitOptions
 
 logger = logging.getLogger(__name__)
 
 
 def validate_problem(problem: Any) -> tuple[np.ndarray, np.ndarray]:
-    missing = [
-        a
-        for a in (
-            "parameter_names",
-            "lower",
-            "upper",
-            "n_data",
-            "n_inner_parameters",
-            "residuals",
-            "update_inner",
-            "nllh",
-        )
-        if not hasattr(problem, a)
-    ]
-    if missing:
+    if not isinstance(problem, Problem):
         raise FitError(
-            f"problem of type {type(problem).__name__} is not a ResidualProblem: "
-            f"missing {', '.join(missing)}"
+            f"problem of type {type(problem).__name__} is not a paracrine.fitting.objective."
+            "Problem: subclass it (or HierarchicalProblem) and implement residuals, "
+            "update_inner and nllh"
         )
     lower = np.asarray(problem.lower, dtype=float)
     upper = np.asarray(problem.upper, dtype=float)
@@ -61,41 +48,9 @@ def validate_problem(problem: Any) -> tuple[np.ndarray, np.ndarray]:
     return lower, upper
 
 
-def start_points(
-    lower: np.ndarray,
-    upper: np.ndarray,
-    n_starts: int,
-    seed: int,
-    x0: np.ndarray | None,
-    names: tuple[str, ...],
-) -> np.ndarray:
-    if x0 is None:
-        return latin_hypercube_starts(lower, upper, n_starts, seed)
-    given = np.atleast_2d(np.asarray(x0, dtype=float))
-    if given.ndim != 2 or given.shape[1] != len(lower):
-        raise InvalidInputError(
-            f"x0: expected shape ({len(lower)},) or (m, {len(lower)}), received {np.shape(x0)}"
-        )
-    if given.shape[0] > n_starts:
-        raise InvalidInputError(
-            f"x0: {given.shape[0]} start points given but n_starts is {n_starts}"
-        )
-    outside = (given < lower) | (given > upper)
-    if outside.any():
-        row, col = map(int, np.argwhere(outside)[0])
-        raise FitError(
-            f"x0[{row}] parameter {names[col]!r} = {given[row, col]} is outside its bounds "
-            f"[{lower[col]}, {upper[col]}]"
-        )
-    rest = latin_hypercube_starts(lower, upper, n_starts - given.shape[0], seed)
-    return np.vstack([given, rest]) if rest.size else given
-
-
 def problem_metadata(problem: Any) -> dict[str, Any]:
     """A copy of ``problem.metadata`` (optional), checked to be JSON-serialisable."""
-    metadata = getattr(problem, "metadata", None)
-    if metadata is None:
-        return {}
+    metadata = problem.metadata
     if not isinstance(metadata, Mapping):
         raise FitError(f"problem.metadata: expected a mapping, received {type(metadata).__name__}")
     try:
@@ -105,7 +60,7 @@ def problem_metadata(problem: Any) -> dict[str, Any]:
 
 
 def assemble(
-    problem: ResidualProblem,
+    problem: Problem,
     names: tuple[str, ...],
     lower: np.ndarray,
     upper: np.ndarray,
@@ -120,11 +75,10 @@ def assemble(
     starts = sort_starts(starts)
     ok = [s for s in starts if not s.failed]
     x = ok[0].x.copy() if ok else np.full(len(names), np.nan)
-    to_natural = getattr(problem, "to_natural", None)
     values = {n: float(v) for n, v in zip(names, x, strict=True)}
-    if ok and to_natural is not None:
+    if ok:
         try:
-            values = {k: float(v) for k, v in to_natural(x).items()}
+            values = {k: float(v) for k, v in problem.to_natural(x).items()}
         except Exception as exc:  # a reporting nicety must not lose the fit
             logger.warning("to_natural failed, reporting the optimisation scale: %s", exc)
     covar = None
@@ -150,15 +104,14 @@ def assemble(
 
 
 def covariance(
-    problem: ResidualProblem, x: np.ndarray, opts: FitOptions, lower: np.ndarray, upper: np.ndarray
+    problem: Problem, x: np.ndarray, opts: FitOptions, lower: np.ndarray, upper: np.ndarray
 ) -> np.ndarray | None:
     """(JᵀJ)⁻¹ of the weighted residuals at x (inner parameters re-solved), or None."""
     try:
         problem.update_inner(x)
         f0 = np.asarray(problem.residuals(x), dtype=float)
-        problem_jac = getattr(problem, "jacobian", None) if opts.use_problem_jacobian else None
-        if problem_jac is not None:
-            jac = np.asarray(problem_jac(x), dtype=float)
+        if problem.capabilities.jacobian and opts.use_problem_jacobian:
+            jac = np.asarray(problem.jacobian(x), dtype=float)
         else:
             jac = fd_jacobian(problem.residuals, x, f0, step=opts.fd_step, lower=lower, upper=upper)
         hess = jac.T @ jac

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from paracrine.errors import FitError
-from paracrine.fitting.engine import FitOptions, fit_multistart
+from paracrine.fitting.engine import fit_multistart
+from paracrine.fitting.local import FitOptions
 from paracrine.fitting.problem import BlotProblem
 from paracrine.fitting.result import FitResult
 

@@ -31,16 +31,32 @@ from typing import Any
 import numpy as np
 
 from paracrine.errors import FitError, SimulationError, UnknownNameError
+from paracrine.fitting.objective import (
+    Capabilities,
+    HierarchicalProblem,
+    InnerLayout,
+    InnerSolution,
+    InnerSolver,
+    MeasurementLayout,
+    Transform,
+)
 from paracrine.models import Model
-from paracrine.simulations import Condition, Simulator, check_times
-from paracrine.simulations.engine import DEFAULT_ATOL, DEFAULT_RTOL
+from paracrine.simulations import (
+    DEFAULT_TOLERANCES,
+    FINAL_TOLERANCES,
+    Condition,
+    ModelSimulator,
+    Tolerances,
+    check_times,
+)
+from paracrine.vocabulary import condition_label
 
 __all__ = ["BlotProblem", "FreeParameter"]
 
-#: Tolerances of the final, precise re-evaluation of a start's optimum.
-PRECISE_RTOL, PRECISE_ATOL = 1e-8, 1e-10
 #: Model fractions are floored here before taking logs (a knocked-out read-out is exactly 0).
 _FLOOR = 1e-12
+#: Forward-difference step (log10 units), paired with CVODE rtol 1e-6 (DESIGN.md).
+FD_STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ def resolve_data(data: Any):
     )
 
 
-class BlotProblem:
+class BlotProblem(HierarchicalProblem):
     """Fit a model variant to phospho-blot time courses with analytic scales and noise.
 
     Parameters
@@ -112,7 +128,7 @@ class BlotProblem:
         ``{name: (mean_log10, sd_log10)}``: Gaussian priors on log10 values (display names).
     rtol, atol
         CVODE tolerances for the fit; the final value of every start is re-evaluated at
-        rtol 1e-8, atol 1e-10.
+        :data:`~paracrine.simulations.FINAL_TOLERANCES` (rtol 1e-8, atol 1e-10).
 
     Raises
     ------
@@ -136,8 +152,8 @@ class BlotProblem:
         noise_sd: float | Mapping[str, float] | None = None,
         noise_groups: str = "shared",
         priors: Mapping[str, tuple[float, float]] | None = None,
-        rtol: float = DEFAULT_RTOL,
-        atol: float = DEFAULT_ATOL,
+        rtol: float = DEFAULT_TOLERANCES.rtol,
+        atol: float = DEFAULT_TOLERANCES.atol,
     ) -> None:
         self._settings = {
             "model": model if isinstance(model, str) else None,
@@ -259,15 +275,13 @@ class BlotProblem:
         self._prior_mean = np.array(self._prior_mean)
         self._prior_sd = np.array(self._prior_sd)
 
-        # -- conditions and the map from simulations to measurements --------------------------
+        # -- runs (one per cell line × condition) and the map to measurements ----------------
         keys = frame[["cell_line", "condition", "il6_ng_ml", "vegf_ng_ml"]].drop_duplicates()
         self.conditions: list[Condition] = []
-        self._condition_times: list[np.ndarray] = []
-        slot = np.empty(len(frame), dtype=int)
-        offset = 0
-        self._slices: list[tuple[int, int, int]] = []  # (start, n_times, condition index)
+        run_times: list[np.ndarray] = []
+        rows = np.empty(len(frame), dtype=np.intp)
         readout_index = frame["readout"].map({r: k for k, r in enumerate(self.readouts)}).to_numpy()
-        n_out = len(self.readouts)
+        offset = 0
         for line in self.cell_lines:
             for _, key in keys[keys["cell_line"] == line].iterrows():
                 mask = (
@@ -276,25 +290,32 @@ class BlotProblem:
                     & (frame["il6_ng_ml"] == key["il6_ng_ml"])
                     & (frame["vegf_ng_ml"] == key["vegf_ng_ml"])
                 ).to_numpy()
-                times = np.unique(frame.loc[mask, "time_min"].to_numpy(dtype=float))
-                cond = Condition(
-                    f"{key['condition']} [{line}]",
-                    line,
-                    il6_ng_ml=float(key["il6_ng_ml"]),
-                    vegf_ng_ml=float(key["vegf_ng_ml"]),
+                measured = frame.loc[mask, "time_min"].to_numpy(dtype=float)
+                times = np.unique(measured)
+                self.conditions.append(
+                    Condition(
+                        condition_label(str(key["condition"]), line),
+                        line,
+                        il6_ng_ml=float(key["il6_ng_ml"]),
+                        vegf_ng_ml=float(key["vegf_ng_ml"]),
+                    )
                 )
-                t_index = np.searchsorted(times, frame.loc[mask, "time_min"].to_numpy(dtype=float))
-                slot[mask] = offset + t_index * n_out + readout_index[mask]
-                self._slices.append((offset, times.size, len(self.conditions)))
-                self.conditions.append(cond)
-                self._condition_times.append(check_times(times))
-                offset += times.size * n_out
-        self._slot = slot
-        self._n_slots = offset
-        self._y = values
-        self._log_y = np.log(values) if noise == "lognormal" else None
+                rows[mask] = offset + np.searchsorted(times, measured)
+                run_times.append(check_times(times))
+                offset += times.size
+        run_lines = [c.cell_line for c in self.conditions]
+        # A cell-line parameter touches only its own line's runs. (Shared parameters touch every
+        # run: even a rate constant multiplying a species that is exactly zero in a condition
+        # changes CVODE's Newton matrix and so the trajectory at the solver-noise level.)
+        dependence = [
+            [k for k, line in enumerate(run_lines) if p.cell_line in (None, line)]
+            for p in self.free_parameters
+        ]
+        layout = MeasurementLayout.build(
+            run_times, len(self.readouts), rows, readout_index, dependence
+        )
         blots = frame["blot"].astype(str).to_numpy()
-        self.blots, self._blot = np.unique(blots, return_inverse=True)
+        self.blots, blot_index = np.unique(blots, return_inverse=True)
         self.n_data = len(frame)
 
         # -- noise -------------------------------------------------------------------------
@@ -304,15 +325,13 @@ class BlotProblem:
             )
         if noise_sd is None and noise_groups == "shared":
             self.noise_groups: tuple[str, ...] = ("all read-outs",)
-            self._group = np.zeros(len(frame), dtype=int)
+            group = np.zeros(len(frame), dtype=np.intp)
         else:
             self.noise_groups = self.readouts
-            self._group = readout_index
-        if noise_sd is None:
-            self._estimate_sigma = True
-            self._sigma = np.ones(len(self.noise_groups))
-        else:
-            self._estimate_sigma = False
+            group = readout_index
+        self._estimate_sigma = noise_sd is None
+        self._sigma_rows = np.ones(len(frame))
+        if not self._estimate_sigma:
             given = (
                 dict.fromkeys(self.readouts, noise_sd)
                 if not isinstance(noise_sd, Mapping)
@@ -324,15 +343,25 @@ class BlotProblem:
             missing = [r for r in self.readouts if r not in given]
             if missing:
                 raise FitError(f"noise_sd: no value for read-out(s) {missing}")
-            self._sigma = np.array([float(given[r]) for r in self.readouts])
-            if not np.all(self._sigma > 0):
+            self._given_sigma = np.array([float(given[r]) for r in self.readouts])
+            if not np.all(self._given_sigma > 0):
                 raise FitError(f"noise_sd: expected values > 0, received {given}")
+            self._sigma_rows = self._given_sigma[readout_index]
+        codes = np.full(len(frame), Transform.LOG if noise == "lognormal" else Transform.LIN)
+        inner_layout = InnerLayout.build(
+            codes,
+            scale=blot_index,
+            scale_names=self.blots.tolist(),
+            sigma=group if self._estimate_sigma else None,
+            sigma_names=self.noise_groups if self._estimate_sigma else (),
+        )
         # one (or no) noise level rescales every residual alike: the least-squares optimum
         # does not depend on it, so the engine need not alternate
-        self.needs_alternation = self._estimate_sigma and len(self.noise_groups) > 1
-        self.n_inner_parameters = len(self.blots) + (
-            len(self.noise_groups) if self._estimate_sigma else 0
+        self.capabilities = Capabilities(
+            alternating_inner=self._estimate_sigma and len(self.noise_groups) > 1,
+            jacobian=True,
         )
+        self.n_inner_parameters = inner_layout.n_parameters
 
         # -- parameter vectors ---------------------------------------------------------------
         ids = model.parameter_ids
@@ -342,24 +371,30 @@ class BlotProblem:
         }
         self._target = [(ids.index(p.parameter), p.cell_line) for p in self.free_parameters]
         self._rtol, self._atol = rtol, atol
-        self._sim: Simulator | None = None
-        self._precise_sim: Simulator | None = None
-        self._cache_x: bytes | None = None
-        self._cache_h: np.ndarray | None = None
-        self._cache_full: np.ndarray | None = None
-        self._dependence: list[np.ndarray] | None = None
-        self.metadata = {
+        self._sim: ModelSimulator | None = None
+        self._precise_sim: ModelSimulator | None = None
+        self._metadata = {
             "variant": model.variant,
             "dataset": str(source),
             "noise": noise,
             "noise_groups": list(self.noise_groups),
             "noise_sd": None
             if noise_sd is None
-            else dict(zip(self.readouts, self._sigma.tolist(), strict=True)),
+            else dict(zip(self.readouts, self._given_sigma.tolist(), strict=True)),
             "free_parameters": list(self.parameter_names),
             "fixed": {k: float(v) for k, v in fixed.items()},
             "n_blots": len(self.blots),
         }
+        self._init_objective(
+            layout,
+            InnerSolver(inner_layout, values, floor=_FLOOR),
+            fd_steps=np.full(len(params), FD_STEP),
+        )
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Variant, data set, noise model and free parameters (copied into fit results)."""
+        return dict(self._metadata)
 
     # -- settings: enough to rebuild the problem (saved with a fit) ------------------------------
     def settings(self) -> dict[str, Any]:
@@ -409,8 +444,8 @@ class BlotProblem:
 
     # -- pickling: the RoadRunner instances stay behind -----------------------------------------
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.update(_sim=None, _precise_sim=None, _cache_x=None, _cache_h=None, _cache_full=None)
+        state = super().__getstate__()
+        state.update(_sim=None, _precise_sim=None)
         return state
 
     # -- model evaluation --------------------------------------------------------------------
@@ -426,169 +461,77 @@ class BlotProblem:
                 vectors[line][index] = value
         return vectors
 
-    def predict(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
-        """Model fractions h_i at every measurement (before scale factors)."""
-        key = np.asarray(x, dtype=float).tobytes()
-        if not precise and key == self._cache_x:
-            return self._cache_h
-        sim = self._simulator(precise)
-        out = np.empty(self._n_slots)
-        self._simulate_blocks(sim, self.parameter_vectors(x), range(len(self._slices)), out)
-        h = out[self._slot]
-        if not np.all(np.isfinite(h)):
-            raise SimulationError(f"non-finite model values at x = {np.asarray(x).tolist()}")
-        if not precise:
-            self._cache_x, self._cache_h, self._cache_full = key, h, out
-        return h
-
-    def _simulator(self, precise: bool = False) -> Simulator:
+    def _simulator(self, precise: bool = False) -> ModelSimulator:
         if precise:
             if self._precise_sim is None:
-                self._precise_sim = Simulator(
-                    self.model, self.readouts, rtol=PRECISE_RTOL, atol=PRECISE_ATOL
+                self._precise_sim = ModelSimulator(
+                    self.model, self.readouts, tolerances=FINAL_TOLERANCES
                 )
             return self._precise_sim
         if self._sim is None:
-            self._sim = Simulator(self.model, self.readouts, rtol=self._rtol, atol=self._atol)
+            self._sim = ModelSimulator(
+                self.model, self.readouts, tolerances=Tolerances(self._rtol, self._atol)
+            )
         return self._sim
 
-    def _simulate_blocks(
-        self, sim: Simulator, vectors: dict[str, np.ndarray], blocks, out: np.ndarray
-    ) -> None:
-        for b in blocks:
-            start, _, c = self._slices[b]
-            cond = self.conditions[c]
-            block = sim.run(cond, self._condition_times[b], vectors[cond.cell_line])
-            out[start : start + block.size] = block.reshape(-1)
+    def _simulate(self, x: np.ndarray, runs: np.ndarray | None, precise: bool) -> list[np.ndarray]:
+        sim = self._simulator(precise)
+        vectors = self.parameter_vectors(x)
+        indices = range(len(self.conditions)) if runs is None else runs
+        times = self.layout.run_times
+        out = []
+        for k in indices:
+            cond = self.conditions[k]
+            block = sim.run(cond, times[k], vectors[cond.cell_line])
+            if not np.all(np.isfinite(block)):
+                raise SimulationError(
+                    f"non-finite model values in condition {cond.name!r} at x = "
+                    f"{np.asarray(x).tolist()}"
+                )
+            out.append(block)
+        return out
+
+    def _observe(
+        self, stacked: np.ndarray, x: np.ndarray, changed: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.layout.gather(stacked), self._sigma_rows
+
+    def _prior_z(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd
+
+    def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
+        return self._prior_z(x) if self._prior_index.size else None
+
+    def _extra_nllh(self, x: np.ndarray, solution: InnerSolution) -> float:
+        if not self._prior_index.size:
+            return 0.0
+        z = self._prior_z(x)
+        return 0.5 * float(np.sum(z * z))
+
+    def predict(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
+        """Model fractions h_i at every measurement (before scale factors)."""
+        return self.layout.gather(self.stacked(x, precise=precise))
 
     def dependence(self) -> list[np.ndarray]:
-        """For each free parameter, the condition blocks a finite-difference step must
-        re-simulate: a cell-line parameter touches only its own line's conditions.
-
-        (Shared parameters touch every block: even a rate constant multiplying a species
-        that is exactly zero in a condition changes CVODE's Newton matrix and so the
-        trajectory at the solver-noise level; skipping it would be exact only in theory.)
-        """
-        if self._dependence is None:
-            lines = [self.conditions[c].cell_line for _, _, c in self._slices]
-            self._dependence = [
-                np.array(
-                    [b for b, line in enumerate(lines) if p.cell_line in (None, line)], dtype=int
-                )
-                for p in self.free_parameters
-            ]
-        return self._dependence
-
-    def jacobian(self, x: np.ndarray, *, step: float = 1e-3) -> np.ndarray:
-        """Forward-difference Jacobian of :meth:`residuals` in log10 units.
-
-        Only the conditions that depend on a parameter are re-simulated for its column
-        (see :meth:`dependence`); scales are re-solved from the full prediction, so the
-        columns equal plain forward differences of ``residuals``.
-        """
-        x = np.asarray(x, dtype=float)
-        dependence = self.dependence()
-        f0 = self.residuals(x)
-        h0 = self.predict(x)
-        full0 = self._cache_full
-        sim = self._simulator()
-        jac = np.empty((f0.size, x.size))
-        for j, blocks in enumerate(dependence):
-            hstep = step if x[j] + step <= self.upper[j] else -step
-            xj = x.copy()
-            xj[j] += hstep
-            if blocks.size == 0:
-                jac[:, j] = 0.0
-                if self._prior_index.size:
-                    jac[:, j] = (self._residuals_from(self._cache_h, xj) - f0) / hstep
-                continue
-            full = full0.copy()
-            self._simulate_blocks(sim, self.parameter_vectors(xj), blocks, full)
-            hj = full[self._slot]
-            if not np.all(np.isfinite(hj)):
-                raise FloatingPointError(
-                    f"non-finite model values in the step of {self.parameter_names[j]}"
-                )
-            jac[:, j] = (self._residuals_from(hj, xj) - f0) / hstep
-        # restore the cache to x (the engine may ask for residuals at x again)
-        self._cache_x, self._cache_h, self._cache_full = x.tobytes(), h0, full0
-        return jac
-
-    # -- observation model -------------------------------------------------------------------
-    def _scales(self, h: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-        """Optimal scale of every blot given model values *h* and noise levels *sigma*."""
-        w = 1.0 / sigma[self._group] ** 2
-        n_blots = len(self.blots)
-        if self.noise == "lognormal":
-            d = self._log_y - np.log(np.maximum(h, _FLOOR))
-            return np.bincount(self._blot, w * d, n_blots) / np.bincount(self._blot, w, n_blots)
-        num = np.bincount(self._blot, w * self._y * h, n_blots)
-        den = np.bincount(self._blot, w * h * h, n_blots)
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-
-    def _raw_residuals(self, h: np.ndarray, scales: np.ndarray) -> np.ndarray:
-        if self.noise == "lognormal":
-            return self._log_y - scales[self._blot] - np.log(np.maximum(h, _FLOOR))
-        return self._y - scales[self._blot] * h
-
-    def _profile(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(sigma, scales, raw residuals) with the inner parameters at their optimum."""
-        sigma = self._sigma.copy()
-        n_groups = len(self.noise_groups)
-        n = np.bincount(self._group, minlength=n_groups)
-        for _ in range(5 if self._estimate_sigma else 1):
-            scales = self._scales(h, sigma)
-            raw = self._raw_residuals(h, scales)
-            if not self._estimate_sigma:
-                break
-            new = np.sqrt(np.maximum(np.bincount(self._group, raw * raw, n_groups) / n, 1e-300))
-            # blots holding one read-out each make this exact after one pass
-            if np.allclose(new, sigma, rtol=1e-10):
-                break
-            sigma = new
-        return sigma, scales, raw
-
-    def update_inner(self, x: np.ndarray) -> None:
-        """Re-solve the noise levels at *x* (scale factors are solved inside ``residuals``)."""
-        if self._estimate_sigma:
-            self._sigma = self._profile(self.predict(x))[0]
-
-    def residuals(self, x: np.ndarray) -> np.ndarray:
-        """Weighted residuals (data − scaled model)/σ, plus prior terms, at *x*."""
-        return self._residuals_from(self.predict(x), x)
-
-    def _residuals_from(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
-        scales = self._scales(h, self._sigma)
-        r = self._raw_residuals(h, scales) / self._sigma[self._group]
-        if self._prior_index.size:
-            prior = (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd
-            r = np.concatenate([r, prior])
-        return r
-
-    def nllh(self, x: np.ndarray, *, precise: bool = False) -> float:
-        """Negative log-likelihood with scales and noise levels at their optimum."""
-        h = self.predict(x, precise=precise)
-        sigma, _, raw = self._profile(h)
-        s = sigma[self._group]
-        value = float(np.sum(0.5 * np.log(2 * np.pi * s * s) + 0.5 * (raw / s) ** 2))
-        if self.noise == "lognormal":
-            value += float(np.sum(self._log_y))
-        if self._prior_index.size:
-            z = (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd
-            value += 0.5 * float(np.sum(z * z))
-        return value
+        """For each free parameter, the runs (conditions) a finite-difference step re-simulates."""
+        return list(self.layout.dependence)
 
     # -- reporting helpers ---------------------------------------------------------------------
     def to_natural(self, x: np.ndarray) -> dict[str, float]:
+        """Natural values of the free parameters (they are estimated on log10)."""
         return {n: float(10.0**v) for n, v in zip(self.parameter_names, np.asarray(x), strict=True)}
 
     def inner_parameters(self, x: np.ndarray) -> dict[str, dict[str, float]]:
-        """Scale factor of every blot and noise level of every read-out at *x*."""
-        sigma, scales, _ = self._profile(self.predict(x))
-        blot_scale = np.exp(scales) if self.noise == "lognormal" else scales
+        """Scale factor of every blot and noise level of every read-out group at *x*."""
+        solution = self.inner_solution(x)
+        sigma = (
+            dict(zip(self.noise_groups, solution.sigmas.tolist(), strict=True))
+            if self._estimate_sigma
+            else dict(zip(self.readouts, self._given_sigma.tolist(), strict=True))
+        )
         return {
-            "scale": dict(zip(self.blots.tolist(), blot_scale.tolist(), strict=True)),
-            "sigma": dict(zip(self.noise_groups, sigma.tolist(), strict=True)),
+            "scale": dict(zip(self.blots.tolist(), solution.scales.tolist(), strict=True)),
+            "sigma": sigma,
         }
 
     def fitted_model(self, x: np.ndarray) -> Model:

@@ -3,7 +3,7 @@
 For parameter j the profile is PL(v) = min over the other parameters of nllh with x_j = v,
 traced from the best fit outwards in both directions until it rises by the χ²₁ threshold
 (95%: Δnllh = 1.92) or reaches a bound. Works for any
-:class:`~paracrine.fitting.engine.ResidualProblem` (blot problems and PEtab imports alike).
+:class:`~paracrine.fitting.objective.Problem` (blot problems and PEtab imports alike).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from paracrine.errors import FitError, UnknownNameError
-from paracrine.fitting.engine import FitOptions, optimize_start
+from paracrine.fitting.local import FitOptions, optimize_start
+from paracrine.fitting.objective import Capabilities, Problem
 
 __all__ = ["FixedParameterProblem", "Profile", "profile", "profile_all"]
 
 
-class FixedParameterProblem:
-    """A :class:`ResidualProblem` with parameter *index* held at *value* (optimisation scale)."""
+class FixedParameterProblem(Problem):
+    """*problem* with parameter *index* held at *value* (optimisation scale)."""
 
     def __init__(self, problem, index: int, value: float) -> None:
         self.problem = problem
@@ -35,9 +36,14 @@ class FixedParameterProblem:
         self.upper = np.asarray(problem.upper, dtype=float)[self._keep]
         self.n_data = problem.n_data
         self.n_inner_parameters = problem.n_inner_parameters
-        self.needs_alternation = getattr(problem, "needs_alternation", True)
-        if hasattr(problem, "jacobian"):
-            self.jacobian = self._jacobian
+        # start points are not refined: a profile step starts from the previous optimum
+        self.capabilities = Capabilities(
+            alternating_inner=problem.capabilities.alternating_inner,
+            jacobian=problem.capabilities.jacobian,
+        )
+
+    def reset(self) -> None:
+        self.problem.reset()
 
     def full(self, y: np.ndarray) -> np.ndarray:
         return np.insert(np.asarray(y, dtype=float), self.index, self.value)
@@ -51,7 +57,7 @@ class FixedParameterProblem:
     def nllh(self, y: np.ndarray, *, precise: bool = False) -> float:
         return self.problem.nllh(self.full(y), precise=precise)
 
-    def _jacobian(self, y: np.ndarray) -> np.ndarray:
+    def jacobian(self, y: np.ndarray) -> np.ndarray:
         return self.problem.jacobian(self.full(y))[:, self._keep]
 
 

@@ -432,12 +432,12 @@ class FitResult:
     # -- presentation -------------------------------------------------------------------------
     def report(self, *, min_correl: float = 0.1) -> str:
         """Text report in the spirit of lmfit's ``fit_report()``."""
-        from paracrine.fitting._report import text_report
+        from paracrine.fitting.result_report import text_report
 
         return text_report(self, min_correl=min_correl)
 
     def _repr_html_(self) -> str:
-        from paracrine.fitting._report import html_report
+        from paracrine.fitting.result_report import html_report
 
         return html_report(self)
 

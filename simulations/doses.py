@@ -14,7 +14,8 @@ import numpy as np
 from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models import OBSERVABLES, Model
 from paracrine.simulations.conditions import Condition, Perturbation
-from paracrine.simulations.engine import Simulator, check_times
+from paracrine.simulations.engine import check_times
+from paracrine.simulations.model_simulator import ModelSimulator
 
 __all__ = ["METRICS", "DoseMatrix", "dose_matrix"]
 
@@ -184,7 +185,7 @@ def dose_matrix(
             f"received {sustained_time_min}"
         )
     outs = tuple(readouts or OBSERVABLES)
-    sim = Simulator(model, outs)
+    sim = ModelSimulator(model, outs)
     base = Condition("basal", cell_line, perturbations=tuple(perturbations))
     pvec = sim.parameter_vector(cell_line)
     basal = sim.run(base, grid[:1], pvec)[0]

@@ -10,7 +10,8 @@ import numpy as np
 from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models import Model
 from paracrine.simulations.conditions import Condition
-from paracrine.simulations.engine import DEFAULT_ATOL, DEFAULT_RTOL, Simulator, check_times
+from paracrine.simulations.engine import DEFAULT_TOLERANCES, Tolerances, check_times
+from paracrine.simulations.model_simulator import ModelSimulator
 
 __all__ = ["DEFAULT_TIMES_MIN", "SimulationResult", "simulate"]
 
@@ -87,8 +88,8 @@ def simulate(
     times: Sequence[float] | np.ndarray | None = None,
     *,
     outputs: Sequence[str] | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_TOLERANCES.rtol,
+    atol: float = DEFAULT_TOLERANCES.atol,
 ) -> SimulationResult:
     """Simulate conditions, each starting from its cell line's unstimulated steady state.
 
@@ -151,6 +152,6 @@ def simulate(
         if c.cell_line not in model.cell_lines:
             raise UnknownNameError("cell line", c.cell_line, model.cell_lines)
     grid = check_times(DEFAULT_TIMES_MIN if times is None else times)
-    sim = Simulator(model, outputs, rtol=rtol, atol=atol)
+    sim = ModelSimulator(model, outputs, tolerances=Tolerances(rtol, atol))
     values = np.stack([sim.run(c, grid) for c in conds])
     return SimulationResult(model.variant, conds, grid, sim.outputs, values)

@@ -1,6 +1,6 @@
 """Small fitting problems for the engine and result tests.
 
-The RoadRunner problem (A → B → C, :class:`paracrine.fitting._toy.ChainProblem`) lives in the
+The RoadRunner problem (A → B → C, :class:`paracrine.testing.ChainProblem`) lives in the
 package so that spawned and Dask worker processes can unpickle it; the helpers below are used
 in-process only.
 """
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from paracrine.errors import SimulationError
-from paracrine.fitting._toy import ChainProblem
+from paracrine.fitting.objective import Capabilities, Problem
+from paracrine.testing import ChainProblem
 
 TRUE_K = (0.1, 0.03)  # 1/min, the rate constants the chain data are simulated from
 TRUE_X = np.log10(TRUE_K)
@@ -23,7 +24,7 @@ def chain() -> ChainProblem:
     return ChainProblem.simulate_data(k1=TRUE_K[0], k2=TRUE_K[1], seed=1)
 
 
-class LinearProblem:
+class LinearProblem(Problem):
     """y = a + b·t with known unit noise: ordinary least squares in closed form.
 
     ``slope_matters=False`` removes b from the model (a singular Jacobian column).
@@ -78,7 +79,7 @@ class BadLikelihoodProblem(LinearProblem):
         return super().nllh(x)
 
 
-class InterruptingProblem:
+class InterruptingProblem(Problem):
     """Delegates to *inner* but raises KeyboardInterrupt when start *at_start* begins.
 
     A start begins with ``update_inner(x0)``; the wrapper recognises the k-th start point, so
@@ -91,7 +92,13 @@ class InterruptingProblem:
         self.parameter_names = inner.parameter_names
         self.lower, self.upper = inner.lower, inner.upper
         self.n_data, self.n_inner_parameters = inner.n_data, inner.n_inner_parameters
-        self.to_natural = inner.to_natural
+        self.capabilities = inner.capabilities
+
+    def to_natural(self, x: np.ndarray) -> dict[str, float]:
+        return self.inner.to_natural(x)
+
+    def reset(self) -> None:
+        self.inner.reset()
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         return self.inner.residuals(x)
@@ -107,6 +114,8 @@ class InterruptingProblem:
 
 class FailingJacobianProblem(LinearProblem):
     """Its analytic Jacobian raises SimulationError (covariance must degrade to None)."""
+
+    capabilities = Capabilities(jacobian=True)
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         raise SimulationError("sensitivities failed")

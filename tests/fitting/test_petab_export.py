@@ -14,10 +14,12 @@ import pytest
 
 from paracrine.data import BlotData, DataWarning, load_blots
 from paracrine.errors import PetabError
-from paracrine.fitting import petab_export
-from paracrine.fitting.petab_export import _petab_id, _unique_ids, export_petab
-from paracrine.fitting.petab_problem import load_petab
+from paracrine.fitting.petab import export as petab_export
+from paracrine.fitting.petab import load_petab
+from paracrine.fitting.petab.export import _petab_id, _unique_ids, export_petab
 from paracrine.fitting.problem import BlotProblem
+
+petab_id = _petab_id
 
 REFERENCE = "reference_blots_synthetic"
 #: The brief's tolerance; measured differences are ~1e-6 (both sides at CVODE rtol 1e-8..1e-10).
@@ -66,7 +68,8 @@ def test_reference_problem_lints_clean_and_round_trips(tmp_path, caplog):
     expected = problem.nllh(x, precise=True)
     assert imported.nllh_nominal() == pytest.approx(expected, abs=NLLH_ATOL, rel=0)
     # the importer solves the shared σ in closed form itself and lands on the same optimum
-    assert imported.inner_parameter_names == ("sigma",)
+    # the importer solves the blot scales (shared inner solver) and σ in closed form itself
+    assert imported.inner_parameter_names == (*scale_names(problem), "sigma")
     assert imported.nllh(imported.nominal_x, precise=True) == pytest.approx(
         expected, abs=NLLH_ATOL, rel=0
     )
@@ -84,13 +87,16 @@ def test_reference_problem_lints_clean_and_round_trips(tmp_path, caplog):
     )
     np.testing.assert_allclose(imported.nominal_x[:n], x, rtol=0, atol=1e-12)
     np.testing.assert_allclose(imported.lower[:n], problem.lower, rtol=0, atol=1e-12)
-    # then one scale per blot at its analytic optimum
+    # the exported scales sit at the blot problem's analytic optimum, and the importer's own
+    # (shared) inner solver finds the same values again
+    assert len(imported.parameter_names) == n
     inner = problem.inner_parameters(x)
-    scales = dict(zip(imported.parameter_names[n:], 10 ** imported.nominal_x[n:], strict=True))
-    assert len(scales) == len(problem.blots)
-    assert scales["scale_T47D_pERK_r1_early"] == pytest.approx(
-        inner["scale"]["T47D_pERK_r1_early"], rel=1e-12
+    table = imported.spec.nominal[list(imported.spec.table_ids).index("scale_T47D_pERK_r1_early")]
+    assert table == pytest.approx(inner["scale"]["T47D_pERK_r1_early"], rel=1e-12)
+    solved = imported.inner_solution(imported.nominal_x, precise=True).as_dict(
+        imported.inner.layout
     )
+    assert solved["scale"]["scale_T47D_pERK_r1_early"] == pytest.approx(table, rel=1e-5)
 
     conditions = pd.read_csv(tmp_path / "conditions.tsv", sep="\t", index_col=0)
     assert conditions.loc["preeq_SK_Br_3", "R6_tot"] == "R6_tot__SK_Br_3"
@@ -109,6 +115,10 @@ def test_reference_problem_lints_clean_and_round_trips(tmp_path, caplog):
     assert set(measurements["noiseParameters"]) == {"sigma"}
 
 
+def scale_names(problem) -> tuple[str, ...]:
+    return tuple(f"scale_{petab_id(b)}" for b in problem.blots)
+
+
 @pytest.mark.parametrize(
     ("settings", "sigmas"),
     [
@@ -122,7 +132,7 @@ def test_noise_variants_round_trip(tmp_path, settings, sigmas):
     x = random_x(problem, seed=7)
     petab_nllh, nllh, imported = round_trip(problem, x, tmp_path)
     assert petab_nllh == pytest.approx(nllh, abs=NLLH_ATOL, rel=0)
-    assert imported.inner_parameter_names == sigmas
+    assert imported.inner_parameter_names == (*scale_names(problem), *sigmas)
     assert imported.nllh(imported.nominal_x, precise=True) == pytest.approx(
         nllh, abs=NLLH_ATOL, rel=0
     )
@@ -141,7 +151,7 @@ def test_fixed_cell_line_values_and_given_noise_round_trip(tmp_path):
     x = random_x(problem, seed=11)
     petab_nllh, nllh, imported = round_trip(problem, x, tmp_path)
     assert petab_nllh == pytest.approx(nllh, abs=NLLH_ATOL, rel=0)
-    assert imported.inner_parameter_names == ()
+    assert imported.inner_parameter_names == scale_names(problem)
     conditions = pd.read_csv(tmp_path / "conditions.tsv", sep="\t", index_col=0)
     values = problem.model.parameter_values
     for line in problem.cell_lines:

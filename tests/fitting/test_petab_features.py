@@ -18,7 +18,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.errors import PetabError, SimulationError, UnknownNameError
-from paracrine.fitting.petab_problem import PetabProblem, load_petab
+from paracrine.fitting.petab import PetabProblem, load_petab
 
 CHAIN = """
 model chain
@@ -214,14 +214,19 @@ def test_analytic_noise_levels_are_the_optimum(tmp_path: Path, distribution: str
     for obs in tables["observables"]:
         obs["noiseDistribution"] = distribution
     problem = load_petab(write_problem(tmp_path, tables=tables))
-    assert problem.parameter_names == ("k1", "k2", "scale_B")
-    assert problem.inner_parameter_names == ("sd_A", "sd_B")
-    assert problem.n_inner_parameters == 2
-    x = problem.nominal_x + np.array([0.05, -0.03, 0.02])
+    if distribution == "normal":  # the scale of B is solved in closed form too
+        assert problem.parameter_names == ("k1", "k2")
+        assert problem.inner_parameter_names == ("scale_B", "sd_A", "sd_B")
+    else:  # Laplace: a scale has no closed form (a weighted median); it stays free
+        assert problem.parameter_names == ("k1", "k2", "scale_B")
+        assert problem.inner_parameter_names == ("sd_A", "sd_B")
+    x = problem.nominal_x + np.array([0.05, -0.03, 0.02])[: len(problem.parameter_names)]
     best = problem.nllh(x, precise=True)
     problem.update_inner(x)
     sd_a, sd_b = problem.inner_values
     natural = {**problem.to_natural(x), "sd_A": sd_a, "sd_B": sd_b}
+    if distribution == "normal":
+        (natural["scale_B"],) = problem.inner_solution(x, precise=True).scales
     assert problem.nllh_parameters(natural) == pytest.approx(best, abs=1e-6)
     for factor in (0.9, 1.1):
         worse = problem.nllh_parameters({**natural, "sd_A": sd_a * factor})
@@ -366,7 +371,9 @@ def test_preequilibration_without_steady_state(tmp_path: Path) -> None:
     tables["conditions"][0]["u"] = 1.0
     grow = PREEQ.replace("J2: B -> ; kd*B", "J2: B -> ; 0*kd*B")
     problem = load_petab(write_problem(tmp_path, antimony_text=grow, tables=tables))
-    with pytest.raises(SimulationError, match=r"no steady state .* pre-equilibration"):
+    with pytest.raises(
+        SimulationError, match=r"pre-equilibration of condition .* did not reach a steady state"
+    ):
         problem.nllh_nominal()
 
 
@@ -397,7 +404,7 @@ def test_time_dependent_input_from_condition(tmp_path: Path) -> None:
 
 def test_jacobian_matches_central_differences(tmp_path: Path) -> None:
     problem = load_petab(write_problem(tmp_path), rtol=1e-10, atol=1e-12, fd_step=1e-4)
-    x = problem.nominal_x + np.array([0.1, -0.1, 0.05])
+    x = problem.nominal_x + np.array([0.1, -0.1])
     problem.update_inner(x)
     jac = problem.jacobian(x)
     fd = np.empty_like(jac)
@@ -405,7 +412,7 @@ def test_jacobian_matches_central_differences(tmp_path: Path) -> None:
         e = np.zeros(x.size)
         e[j] = 1e-4
         fd[:, j] = (problem.residuals(x + e) - problem.residuals(x - e)) / 2e-4
-    # forward differences (step 1e-4) for k1, k2; central, simulation-free ones for scale_B
+    # forward differences (step 1e-4) for k1, k2 (scale_B is solved inside the residuals)
     assert_allclose(jac, fd, rtol=1e-3, atol=1e-4)
 
 
@@ -414,9 +421,9 @@ def test_pickle_round_trip(tmp_path: Path) -> None:
     x = problem.nominal_x + 0.01
     value = problem.nllh(x)
     clone = pickle.loads(pickle.dumps(problem))
-    assert clone._sim is None
+    assert clone._runner is None
     assert clone.nllh(x) == pytest.approx(value, abs=1e-12)
-    assert "3 free parameters, 2 analytic noise levels" in repr(clone)
+    assert "2 free parameters, 3 analytic inner parameters" in repr(clone)
 
 
 def test_unknown_parameter_in_nllh_parameters(tmp_path: Path) -> None:
@@ -428,7 +435,7 @@ def test_unknown_parameter_in_nllh_parameters(tmp_path: Path) -> None:
 def test_to_natural(tmp_path: Path) -> None:
     problem = load_petab(write_problem(tmp_path))
     natural = problem.to_natural(problem.nominal_x)
-    assert natural == pytest.approx({"k1": 0.1, "k2": 0.05, "scale_B": 2.0})
+    assert natural == pytest.approx({"k1": 0.1, "k2": 0.05})  # scale_B: an inner parameter
     assert len(problem.fingerprint()) == 16
 
 
@@ -766,7 +773,7 @@ def test_jacobian_steps_backwards_where_cvode_fails_forwards(
     x = problem.nominal_x.copy()
     problem.update_inner(x)
     expected = problem.jacobian(x)
-    simulate = problem._simulate_runs
+    simulate = problem._simulate_theta
     k1 = problem.spec.table_ids.index("k1")
 
     def failing(theta: np.ndarray, precise: bool, runs: list[int] | None = None):
@@ -774,7 +781,7 @@ def test_jacobian_steps_backwards_where_cvode_fails_forwards(
             raise SimulationError("CVODE failed (test)")
         return simulate(theta, precise, runs)
 
-    monkeypatch.setattr(problem, "_simulate_runs", failing)
+    monkeypatch.setattr(problem, "_simulate_theta", failing)
     jac = problem.jacobian(x)
     assert_allclose(jac[:, 0], expected[:, 0], rtol=0.02, atol=1e-6)  # backward difference
     assert_allclose(jac[:, 1:], expected[:, 1:])
@@ -787,6 +794,52 @@ def test_jacobian_steps_backwards_where_cvode_fails_forwards(
             raise SimulationError("CVODE failed (test)")
         return simulate(theta, precise, runs)
 
-    monkeypatch.setattr(problem, "_simulate_runs", failing_off_top)
+    monkeypatch.setattr(problem, "_simulate_theta", failing_off_top)
     with pytest.raises(SimulationError, match=r"CVODE failed \(test\)"):
         problem.jacobian(x_top)
+
+
+@pytest.mark.parametrize("transform", ["lin", "log10"])
+def test_analytic_scale_and_offset_equal_brute_force_optimisation(
+    tmp_path: Path, transform: str
+) -> None:
+    """Observable scalings (and, on lin, offsets) come from the shared inner solver: their
+    closed-form values are where a numerical optimisation of the nllh over them lands."""
+    from scipy.optimize import minimize
+
+    tables = default_tables()
+    obs_b = tables["observables"][1]
+    obs_b["observableTransformation"] = transform
+    if transform == "lin":
+        obs_b["observableFormula"] = "observableParameter1_obs_B * B + offset_B"
+        tables["parameters"].append(
+            {
+                "parameterId": "offset_B",
+                "parameterScale": "lin",
+                "lowerBound": -10.0,
+                "upperBound": 10.0,
+                "nominalValue": 0.0,
+                "estimate": 1,
+            }
+        )
+    problem = load_petab(write_problem(tmp_path, tables=tables))
+    inner = ("scale_B", "offset_B") if transform == "lin" else ("scale_B",)
+    assert problem.inner_parameter_names[: len(inner)] == inner
+    assert problem.parameter_names == ("k1", "k2")
+    x = problem.nominal_x + np.array([0.1, -0.05])
+    solution = problem.inner_solution(x, precise=True)
+    best = problem.nllh(x, precise=True)
+    sigmas = dict(zip(problem.inner.layout.sigma_names, solution.sigmas, strict=True))
+    start = [float(solution.scales[0]) * 1.7, *([0.5] if transform == "lin" else [])]
+
+    def nllh(values: np.ndarray) -> float:
+        given = {**problem.to_natural(x), **sigmas, "scale_B": values[0]}
+        if transform == "lin":
+            given["offset_B"] = values[1]
+        return problem.nllh_parameters(given)
+
+    brute = minimize(nllh, start, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12})
+    assert_allclose(brute.x[0], solution.scales[0], rtol=1e-5)
+    if transform == "lin":
+        assert_allclose(brute.x[1], solution.offsets[0], atol=1e-5)
+    assert brute.fun == pytest.approx(best, abs=1e-8)

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from paracrine.errors import InvalidInputError
 from paracrine.fitting import FitResult, StartResult, fit_multistart
-from paracrine.fitting._toy import ChainProblem
+from paracrine.testing import ChainProblem
 
 
 def _start(index: int, nllh: float, *, status: str = "converged", cpu: float = 1.0) -> StartResult:

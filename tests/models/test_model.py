@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose
 from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models import OBSERVABLES, VARIANTS, Model, list_variants
 from paracrine.simulations import Condition, simulate, standard_conditions
-from paracrine.simulations.engine import PREEQ_HORIZON_MIN
+from paracrine.simulations.model_simulator import PREEQ_HORIZON_MIN
 
 
 def test_at_least_four_variants_share_one_core_and_nest_the_null_model():

@@ -14,10 +14,18 @@ import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.models import CELL_LINES, Model, list_variants
-from paracrine.simulations import Condition, Knockout, simulate, standard_conditions
+from paracrine.simulations import (
+    REFERENCE_TOLERANCES,
+    Condition,
+    Knockout,
+    simulate,
+    standard_conditions,
+)
+from paracrine.simulations import ModelSimulator as Simulator
 from paracrine.simulations.conditions import bound_at_equilibrium
-from paracrine.simulations.engine import PRECISE_ATOL, PRECISE_RTOL, Simulator
 from paracrine.simulations.units import IL6_KDA, VEGF_KDA
+
+PRECISE_RTOL, PRECISE_ATOL = REFERENCE_TOLERANCES.rtol, REFERENCE_TOLERANCES.atol
 
 PRECISE = {"rtol": PRECISE_RTOL, "atol": PRECISE_ATOL}
 MEDIUM = 1000.0  # medium_to_cell_volume
@@ -33,7 +41,7 @@ def test_without_ligand_every_state_stays_at_steady_state_for_24_h(variant, cell
     import roadrunner
 
     model = Model(variant)
-    sim = Simulator(model, **PRECISE)
+    sim = Simulator(model, tolerances=REFERENCE_TOLERANCES)
     steady = sim.preequilibrate(sim.parameter_vector(cell_line))
     # integrate from the pre-equilibrated state on a separate RoadRunner instance
     rr = roadrunner.RoadRunner(model.sbml)

@@ -14,7 +14,7 @@ from paracrine.simulations import (
     Inhibitor,
     Knockdown,
     Knockout,
-    Simulator,
+    ModelSimulator,
     simulate,
     standard_conditions,
 )
@@ -40,11 +40,11 @@ def test_times_not_starting_at_zero_still_add_ligand_at_zero():
 def test_reused_simulator_gives_the_same_result_as_a_fresh_one():
     model = Model("saturable_feedback")
     times = check_times(np.linspace(0, 240, 50))
-    sim = Simulator(model)
+    sim = ModelSimulator(model)
     conds = standard_conditions("MCF-7") + standard_conditions("T47D")
     first = [sim.run(c, times) for c in conds]
     again = [sim.run(c, times) for c in reversed(conds)][::-1]
-    fresh = [Simulator(model).run(c, times) for c in conds]
+    fresh = [ModelSimulator(model).run(c, times) for c in conds]
     assert_allclose(np.array(first), np.array(again), rtol=0, atol=1e-12)
     assert_allclose(np.array(first), np.array(fresh), rtol=0, atol=1e-12)
 
@@ -207,18 +207,18 @@ def test_bad_simulate_arguments_are_refused():
     with pytest.raises(UnknownNameError, match=r"unknown output 'ERK'"):
         res.get("c", "ERK")
     with pytest.raises(UnknownNameError, match=r"unknown cell line 'HeLa'"):
-        Simulator(Model()).parameter_vector("HeLa")
+        ModelSimulator(Model()).parameter_vector("HeLa")
 
 
 def test_integrator_failure_raises_simulation_error_naming_condition_and_parameters():
-    sim = Simulator(Model().with_parameters({"k_erk_phos": 0.5}))
+    sim = ModelSimulator(Model().with_parameters({"k_erk_phos": 0.5}))
     sim._runner().integrator.maximum_num_steps = 3  # force CV_TOO_MUCH_WORK
     with pytest.raises(
         SimulationError,
         match=r"pre-equilibration of condition 'IL-6' \(MCF-7\) failed: .*CV_TOO_MUCH_WORK.*k_erk_phos=0.5",
     ):
         sim.run(Condition("IL-6", il6_ng_ml=50), check_times([0, 240]))
-    sim2 = Simulator(Model())
+    sim2 = ModelSimulator(Model())
     sim2.preequilibrate(sim2.parameter_vector("MCF-7"))
     sim2._runner().integrator.maximum_num_steps = 3
     with pytest.raises(
@@ -229,10 +229,10 @@ def test_integrator_failure_raises_simulation_error_naming_condition_and_paramet
 
 
 def test_preequilibration_that_never_settles_is_reported(monkeypatch):
-    import paracrine.simulations.engine as engine
+    import paracrine.simulations.model_simulator as engine
 
     monkeypatch.setattr(engine, "PREEQ_HORIZON_MIN", 1e-3)  # far too short to settle
-    sim = Simulator(Model())
+    sim = ModelSimulator(Model())
     with pytest.raises(
         SimulationError, match=r"did not reach a steady state within 0.01 min: d\[\w+\]/dt = "
     ):
@@ -242,7 +242,7 @@ def test_preequilibration_that_never_settles_is_reported(monkeypatch):
 def test_simulator_pickles_and_recompiles():
     import pickle
 
-    sim = Simulator(Model("vegfr2_stat3"), ["pERK"])
+    sim = ModelSimulator(Model("vegfr2_stat3"), ["pERK"])
     times = check_times([0, 10, 60])
     before = sim.run(Condition("c", vegf_ng_ml=10), times)
     clone = pickle.loads(pickle.dumps(sim))
@@ -258,14 +258,14 @@ def test_dataframe_round_trips_through_csv(tmp_path):
 
 def test_preequilibrated_state_carries_no_round_off_dust():
     # CVODE's first error test fails on species at ~1e-35 nM (seen in multistart fits)
-    sim = Simulator(Model().with_parameters({"k_ras_vr": 5.0, "k_vr_int": 0.7}))
+    sim = ModelSimulator(Model().with_parameters({"k_ras_vr": 5.0, "k_vr_int": 0.7}))
     state = sim.preequilibrate(sim.parameter_vector("MCF-7"))
     assert not np.any((state > 0) & (state < 1e-12))
     assert np.all(state >= 0)
 
 
 def test_retry_with_low_order_bdf_rescues_a_failing_integration(monkeypatch):
-    sim = Simulator(Model())
+    sim = ModelSimulator(Model())
     times = check_times([0, 5, 15, 60])
     expected = sim.run(Condition("IL-6", il6_ng_ml=50), times)
     rr = sim._runner()

@@ -1,4 +1,4 @@
-"""Helpers of :mod:`paracrine.fitting.petab_problem`: parameter scales, observable
+"""Helpers of :mod:`paracrine.fitting.petab.problem`: parameter scales, observable
 transformations, and which parameters are solved analytically or make σ variable."""
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
-    from paracrine.fitting._petab_build import PetabSpec
+    from paracrine.fitting.petab.build import PetabSpec
 
 __all__ = [
     "LN10",
     "InnerGroup",
+    "ScaleGroup",
     "find_inner_groups",
+    "find_scale_groups",
     "find_variable_sigma",
     "observables_using",
     "to_natural",
@@ -143,3 +145,84 @@ def observables_using(spec: PetabSpec, table_index: int) -> list[int]:
                 out.append(i)
                 break
     return out
+
+
+@dataclass
+class ScaleGroup:
+    """An estimated observable scaling (``p × f(states)``) or offset (``f(states) + p``) solved
+    in closed form, and the measurements it covers."""
+
+    table_index: int
+    kind: str  # "scale" | "offset"
+    rows: np.ndarray
+
+
+def find_scale_groups(spec: PetabSpec, excluded: set[int]) -> list[ScaleGroup]:
+    """Estimated parameters that enter observable formulas only as a multiplicative scale or an
+    additive offset (and nothing else: no condition, no noise formula, no other formula).
+
+    A symbol p of an observable formula F is a scale where F (with its offsets removed) is
+    ``p × g`` with g free of p (``F|p=0 = 0`` and ``∂²F/∂p² = 0``), an offset where
+    ``∂F/∂p = 1``. Scales need normal noise (any transformation), offsets lin + normal; the
+    noise formula must not contain p (Raia_CancerResearch2011's σ = abs + rel × scaled
+    observable keeps its scalings free).
+    """
+    import sympy
+
+    n_table = len(spec.table_ids)
+    uses: dict[int, list[tuple[str, np.ndarray]]] = {}
+    other: set[int] = set(excluded)
+    for cond in spec.condition_params.values():
+        other.update(int(s) for s in cond)
+    for species in spec.condition_species.values():
+        other.update(int(s) for _, s in species)
+    for obs in spec.observables:
+        candidates = {
+            name
+            for (kind, _), name in zip(obs.args, obs.arg_names, strict=True)
+            if kind in ("theta", "obs")
+        }
+        formula_symbols = {s.name: s for s in obs.formula.free_symbols if s.name in candidates}
+        noise_names = {s.name for s in obs.noise.free_symbols}
+        kinds: dict[str, str] = {}
+        offsets = [
+            sym
+            for name, sym in formula_symbols.items()
+            if name not in noise_names and sympy.simplify(sympy.diff(obs.formula, sym) - 1) == 0
+        ]
+        reduced = obs.formula.subs(dict.fromkeys(offsets, 0))
+        for sym in offsets:
+            kinds[sym.name] = "offset"
+        for name, sym in formula_symbols.items():
+            if name in kinds or name in noise_names:
+                continue
+            if sympy.simplify(reduced.subs(sym, 0)) == 0 and sympy.diff(reduced, sym, 2) == 0:
+                kinds[name] = "scale"
+        if sum(k == "scale" for k in kinds.values()) > 1:  # p·q·g: neither is a lone scale
+            kinds = {n: k for n, k in kinds.items() if k != "scale"}
+        allowed = obs.distribution == 0 and (
+            obs.transform == 0 or all(k == "scale" for k in kinds.values())
+        )
+        for (kind, ref), name in zip(obs.args, obs.arg_names, strict=True):
+            if kind == "theta":
+                targets = np.full(obs.rows.size, ref, dtype=np.intp)
+            elif kind in ("obs", "noise"):
+                src = spec.obs_src if kind == "obs" else spec.noise_src
+                targets = src[obs.rows, ref]
+            else:
+                continue
+            role = kinds.get(name) if (allowed and kind != "noise") else None
+            for t in np.unique(targets):
+                t = int(t)
+                if role is None:
+                    other.add(t)
+                else:
+                    uses.setdefault(t, []).append((role, obs.rows[targets == t]))
+    groups = []
+    for t in sorted(uses):
+        roles = {role for role, _ in uses[t]}
+        if t >= n_table or not spec.estimated[t] or t in other or len(roles) != 1:
+            continue
+        rows = np.unique(np.concatenate([r for _, r in uses[t]]))
+        groups.append(ScaleGroup(t, roles.pop(), rows))
+    return groups

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from paracrine.errors import PetabError
+from paracrine.models.targets import AUTOCRINE_SWITCH, DOSED_SPECIES
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import pandas as pd
@@ -53,11 +54,6 @@ if TYPE_CHECKING:  # pragma: no cover - type hints only
 
 __all__ = ["export_petab"]
 
-#: Medium species the condition table sets (the ligands added at t = 0).
-DOSED_SPECIES = ("IL6", "VEGF")
-#: The one mechanism of the core model that puts ligand into the unstimulated medium
-#: (crosstalk.ant: pSTAT3-driven VEGF transcription and secretion, hypothesis 2).
-AUTOCRINE_SWITCH = "k_vegf_auto_tx"
 #: Decades either side of the nominal value spanned by the bounds of scales and noise levels.
 INNER_DECADES = 4
 
@@ -163,10 +159,9 @@ def _check_representable(problem: BlotProblem, x: np.ndarray) -> None:
 
 def _check_unstimulated_medium(problem: BlotProblem, x: np.ndarray) -> None:
     """The pre-equilibrated medium must hold no ligand (a guard against model changes)."""
-    from paracrine.simulations import Simulator
-    from paracrine.simulations.engine import PRECISE_ATOL, PRECISE_RTOL
+    from paracrine.simulations import REFERENCE_TOLERANCES, ModelSimulator
 
-    sim = Simulator(problem.model, list(DOSED_SPECIES), rtol=PRECISE_RTOL, atol=PRECISE_ATOL)
+    sim = ModelSimulator(problem.model, list(DOSED_SPECIES), tolerances=REFERENCE_TOLERANCES)
     index = [sim.species_ids.index(s) for s in DOSED_SPECIES]
     for line, vec in problem.parameter_vectors(x).items():
         state = sim.preequilibrate(vec, f" of cell line {line!r}", line)[index]
@@ -371,7 +366,7 @@ def export_petab(problem: BlotProblem, out_dir: str | Path, *, x: Any = None) ->
     >>> export_petab(problem, "petab_out")  # doctest: +SKIP
     PosixPath('petab_out/paracrine_independent.yaml')
     """
-    from paracrine.fitting._petab_read import _lint, _quiet_petab
+    from paracrine.fitting.petab.read import _lint, _quiet_petab
 
     x = _check_x(problem, x)
     _check_representable(problem, x)

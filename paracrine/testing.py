@@ -1,10 +1,12 @@
-"""A tiny but real fitting problem (A → B → C in libRoadRunner) for tests, examples and docs.
+"""Test helpers: a tiny but real fitting problem (A → B → C in libRoadRunner) with fault
+injection, for tests, examples and docs.
 
 It lives in the package, not in ``tests/``, because multistart workers (spawned processes, Dask
 workers) must be able to import the class to unpickle it; a class defined in a pytest
-``conftest.py`` is not importable by name in a fresh interpreter.
+``conftest.py`` is not importable by name in a fresh interpreter. Nothing in the library
+imports this module.
 
-The problem follows the :class:`paracrine.fitting.engine.ResidualProblem` protocol:
+The problem is a hand-written :class:`paracrine.fitting.objective.Problem`:
 
 * free parameters ``log10_k1``, ``log10_k2`` (rate constants in 1/min, log10 scale);
 * observable ``A`` is measured on an absolute scale, observable ``B`` with an unknown scale
@@ -22,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from paracrine.errors import SimulationError
+from paracrine.fitting.objective import Capabilities, Problem
+from paracrine.simulations import Simulator, Tolerances
 
 __all__ = ["CHAIN_ANTIMONY", "ChainProblem"]
 
@@ -37,16 +41,7 @@ end
 _FLOOR = 1e-10  # nM; model values below it are clipped so that log-residuals stay finite
 
 
-def _compile(sbml: str, rtol: float) -> Any:
-    import roadrunner  # imported lazily: loading libRoadRunner costs ~0.3 s
-
-    rr = roadrunner.RoadRunner(sbml)
-    rr.integrator.relative_tolerance = rtol
-    rr.integrator.absolute_tolerance = 1e-12
-    return rr
-
-
-class ChainProblem:
+class ChainProblem(Problem):
     """Fit k1, k2 of A → B → C to log-normal data, with analytic scale and noise levels.
 
     Parameters
@@ -75,6 +70,7 @@ class ChainProblem:
 
     parameter_names: tuple[str, ...] = ("log10_k1", "log10_k2")
     n_inner_parameters: int = 3  # σ_A, σ_B and the scale factor s_B
+    capabilities = Capabilities(alternating_inner=True)
 
     def __init__(
         self,
@@ -96,8 +92,13 @@ class ChainProblem:
         self.rtol = rtol
         self.sigma = np.ones(2)
         self._log_data = np.log(self.data)
-        self._sbml = self._make_sbml()
-        self._rr: Any = None
+        self._sim = Simulator(
+            self._make_sbml(), ("k1", "k2"), ("time", "A", "B"), tolerances=Tolerances(rtol, 1e-12)
+        )
+
+    def reset(self) -> None:
+        """Noise levels back to 1 (the state ``update_inner`` changes)."""
+        self.sigma = np.ones(2)
 
     # -- construction helpers --------------------------------------------------------------
     @staticmethod
@@ -130,15 +131,6 @@ class ChainProblem:
         data = model * np.exp(rng.normal(0.0, np.asarray(cv), size=model.shape))
         return cls(data, times, **kwargs)
 
-    # -- pickling ------------------------------------------------------------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_rr"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     # -- model ---------------------------------------------------------------------------------
     def simulate(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
         """Return A and B (nM) at ``times_min``, shape ``(n_times, 2)``."""
@@ -150,20 +142,15 @@ class ChainProblem:
                 f"CVODE failed (test failure region): x = {x.tolist()} has "
                 f"{self.parameter_names[self.fail_region[0]]} > {self.fail_region[1]}"
             )
-        if self._rr is None:
-            self._rr = _compile(self._sbml, self.rtol)
-        rr = self._rr
-        rr.reset()
-        rr["k1"], rr["k2"] = 10.0**x
-        if precise:
-            rr.integrator.relative_tolerance = 1e-10
+        sim = self._sim
+        sim.set_tolerances(Tolerances(1e-10 if precise else self.rtol, 1e-12))
+        sim.reset()
+        sim.set_parameters(10.0**x)
         try:
-            out = rr.simulate(times=[0.0, *self.times_min], selections=["A", "B"])
+            out = sim.integrate(np.array([0.0, *self.times_min]))
         except RuntimeError as exc:
             raise SimulationError(f"CVODE failed at x = {x.tolist()}: {exc}") from exc
-        finally:
-            rr.integrator.relative_tolerance = self.rtol
-        return np.maximum(np.asarray(out)[1:], _FLOOR)
+        return np.maximum(out[1:, 1:], _FLOOR)
 
     def _log_errors(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
         """Unweighted log-residuals (model − data), with the optimal log-scale of B applied."""
@@ -171,7 +158,7 @@ class ChainProblem:
         err[:, 1] -= err[:, 1].mean()  # closed-form optimal log(s_B)
         return err
 
-    # -- ResidualProblem protocol --------------------------------------------------------------
+    # -- Problem interface --------------------------------------------------------------
     def residuals(self, x: np.ndarray) -> np.ndarray:
         """Weighted log-residuals given the current noise levels ``self.sigma``."""
         return (self._log_errors(x) / self.sigma).ravel()

@@ -146,7 +146,7 @@ def _sbml_entities(model: Any) -> dict[str, str]:
 
 
 def build_spec(read: Any) -> PetabSpec:
-    """Build the flat :class:`PetabSpec` of a checked problem (see :mod:`._petab_read`).
+    """Build the flat :class:`PetabSpec` of a checked problem (see :mod:`.read`).
 
     Raises
     ------

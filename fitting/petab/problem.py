@@ -1,7 +1,8 @@
 """PEtab (v1) problems as paracrine fitting problems: :func:`load_petab` and :class:`PetabProblem`.
 
-A :class:`PetabProblem` follows :class:`paracrine.fitting.engine.ResidualProblem`, so
-:func:`paracrine.fitting.engine.fit_multistart` fits it like any paracrine problem.
+A :class:`PetabProblem` is a :class:`~paracrine.fitting.objective.HierarchicalProblem` (the
+shared objective layer of every paracrine problem), so
+:func:`paracrine.fitting.fit_multistart` fits it like any paracrine problem.
 
 Likelihood (PEtab v1, as AMICI/pyPESTO compute it), per measurement y with simulation h,
 noise value σ (the noise formula) and d = t(h) − t(y) on the observable's transformation t:
@@ -13,12 +14,17 @@ noise value σ (the noise formula) and d = t(h) − t(y) on the observable's tra
 
 Speed-ups that keep the likelihood exact:
 
-* **Analytic noise levels.** An estimated parameter used *only* as the whole noise formula of
-  some measurements (``noiseFormula = noiseParameter1_obs`` mapped to ``sd_obs``, as in
-  Boehm_JProteomeRes2014 and Brannmark_JBC2010) is solved in closed form, σ² = mean d²
-  (normal) or b = mean |d| (laplace), clipped to its bounds, in :meth:`PetabProblem.update_inner`
-  (alternating with the kinetic parameters) and at its optimum in :meth:`PetabProblem.nllh`.
-  It is removed from the free parameters and counted in ``n_inner_parameters``.
+* **Analytic inner parameters** (the shared :class:`~paracrine.fitting.objective.InnerSolver`,
+  the same that solves the blot problem's scales and σ). An estimated parameter used *only* as
+  the whole noise formula of some measurements (``noiseFormula = noiseParameter1_obs`` mapped
+  to ``sd_obs``, as in Boehm_JProteomeRes2014 and Brannmark_JBC2010) is solved in closed form,
+  σ² = mean d² (normal) or b = mean |d| (laplace), clipped to its bounds; one used only as an
+  observable scaling ``p × f(states)`` or offset ``f(states) + p`` (Brannmark's four
+  ``k_*`` scalings) is solved by weighted least squares, clipped to its bounds. Noise levels
+  are held during a least-squares round (:meth:`PetabProblem.update_inner`) and at their
+  optimum in :meth:`PetabProblem.nllh`; scalings and offsets are at their optimum inside every
+  residual evaluation. They are removed from the free parameters and counted in
+  ``n_inner_parameters``.
 * **Free noise parameters** that enter a formula (Raia_CancerResearch2011: σ = abs + rel·h)
   stay free. The nllh is then not a plain sum of squares; as in Data2Dynamics, each measurement
   with such a σ gets an extra residual ``sqrt(2·log σ + C)`` (C = :attr:`PetabProblem.sigma_offset`,
@@ -47,39 +53,42 @@ Refused with :class:`~paracrine.errors.PetabError` naming the feature: see :func
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from paracrine.errors import PetabError, SimulationError, UnknownNameError
-from paracrine.fitting._petab_inner import (
-    LN10,
+from paracrine.errors import PetabError, UnknownNameError
+from paracrine.fitting.objective import (
+    Capabilities,
+    HierarchicalProblem,
+    InnerLayout,
+    InnerSolution,
+    InnerSolver,
+    MeasurementLayout,
+)
+from paracrine.fitting.objective.noise import nllh_terms, transform
+from paracrine.fitting.petab.build import PetabSpec
+from paracrine.fitting.petab.inner import (
     find_inner_groups,
+    find_scale_groups,
     find_variable_sigma,
     observables_using,
     to_natural,
     to_scale,
-    transform,
 )
+from paracrine.fitting.petab.simulate import PetabRunner
+from paracrine.simulations import Tolerances
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import pandas as pd
 
-    from paracrine.fitting._petab_build import PetabSpec
-
 __all__ = ["PetabProblem", "load_petab"]
 
 
-def _stack(sims: list[np.ndarray]) -> np.ndarray:
-    """One matrix of all runs' outputs (rows: measurement rows, see ``PetabSpec.meas_row``)."""
-    return sims[0] if len(sims) == 1 else np.vstack(sims)
-
-
-class PetabProblem:
-    """A PEtab v1 problem as a :class:`~paracrine.fitting.engine.ResidualProblem`.
+class PetabProblem(HierarchicalProblem):
+    """A PEtab v1 problem on paracrine's shared objective layer.
 
     Build it with :func:`load_petab`. Free parameters are the estimated parameters of the
     parameter table that are not solved analytically, on their PEtab scales (lin/log/log10).
@@ -95,7 +104,8 @@ class PetabProblem:
     nominal_x
         Nominal values of the free parameters on their scales.
     inner_parameter_names
-        Estimated noise parameters solved in closed form (not in ``x``).
+        Estimated parameters solved in closed form (not in ``x``): scalings, offsets, noise
+        levels, in that order.
     n_data, n_inner_parameters
         Number of measurements; number of inner parameters.
     rtol, atol
@@ -138,16 +148,25 @@ class PetabProblem:
         files = dict(files or {})
         n_table = len(spec.table_ids)
 
-        self._inner = find_inner_groups(spec)
-        inner_idx = {g.table_index for g in self._inner}
+        noise_groups = find_inner_groups(spec)
+        noise_index = {g.table_index for g in noise_groups}
+        scale_groups = find_scale_groups(spec, noise_index)
+        scales = [g for g in scale_groups if g.kind == "scale"]
+        offsets = [g for g in scale_groups if g.kind == "offset"]
+        inner_index = noise_index | {g.table_index for g in scale_groups}
         self._free = np.array(
-            [i for i in range(n_table) if spec.estimated[i] and i not in inner_idx], dtype=np.intp
+            [i for i in range(n_table) if spec.estimated[i] and i not in inner_index],
+            dtype=np.intp,
         )
-        self._inner_index = np.array([g.table_index for g in self._inner], dtype=np.intp)
+        self._scale_index = np.array([g.table_index for g in scales], dtype=np.intp)
+        self._offset_index = np.array([g.table_index for g in offsets], dtype=np.intp)
+        self._noise_index = np.array([g.table_index for g in noise_groups], dtype=np.intp)
         free_scales = spec.scales[self._free]
         self._free_scales = free_scales
         self.parameter_names = tuple(spec.table_ids[i] for i in self._free)
-        self.inner_parameter_names = tuple(spec.table_ids[i] for i in self._inner_index)
+        self.inner_parameter_names = tuple(
+            spec.table_ids[i] for i in (*self._scale_index, *self._offset_index, *self._noise_index)
+        )
         self.lower = to_scale(spec.lower[self._free], free_scales)
         self.upper = to_scale(spec.upper[self._free], free_scales)
         self.nominal_x = to_scale(spec.nominal[self._free], free_scales)
@@ -162,17 +181,15 @@ class PetabProblem:
                 "on their parameterScale (a log-scaled parameter needs lowerBound > 0)"
             )
         self.n_data = len(spec.y)
-        self.n_inner_parameters = len(self._inner)
-        self.inner_values = spec.nominal[self._inner_index].copy()
 
-        # per-measurement transformation, distribution, transformed data, Jacobian term
+        # per-measurement transformation and distribution, and which inner parameter it uses
         n = self.n_data
-        self._tcode = np.zeros(n, dtype=np.intp)
-        self._laplace = np.zeros(n, dtype=bool)
+        codes = np.zeros(n, dtype=np.intp)
+        laplace = np.zeros(n, dtype=bool)
         for obs in spec.observables:
-            self._tcode[obs.rows] = obs.transform
-            self._laplace[obs.rows] = obs.distribution == 1
-        logged = self._tcode > 0
+            codes[obs.rows] = obs.transform
+            laplace[obs.rows] = obs.distribution == 1
+        logged = codes > 0
         if np.any(spec.y[logged] <= 0):  # pragma: no cover - the petab linter reports this first
             row = int(np.flatnonzero(logged & (spec.y <= 0))[0])
             raise PetabError(
@@ -180,69 +197,111 @@ class PetabProblem:
                 f"measurement: {spec.y[row]} is not positive but observable "
                 f"{spec.measurement_ids[row][0]!r} is log-transformed"
             )
-        self._ty = transform(spec.y, self._tcode)
-        jac_term = np.zeros(n)
-        jac_term[self._tcode == 1] = np.log(spec.y[self._tcode == 1])
-        jac_term[self._tcode == 2] = np.log(spec.y[self._tcode == 2] * LN10)
-        self._jac_term_sum = float(jac_term.sum())
+
+        def groups_of(groups: list) -> np.ndarray:
+            out = np.full(n, -1, dtype=np.intp)
+            for k, group in enumerate(groups):
+                out[group.rows] = k
+            return out
+
+        def bounds_of(index: np.ndarray) -> np.ndarray:
+            return np.column_stack([spec.lower[index], spec.upper[index]]).reshape(-1, 2)
+
+        inner_layout = InnerLayout.build(
+            codes,
+            laplace=laplace,
+            scale=groups_of(scales),
+            offset=groups_of(offsets),
+            sigma=groups_of(noise_groups),
+            scale_names=[spec.table_ids[i] for i in self._scale_index],
+            offset_names=[spec.table_ids[i] for i in self._offset_index],
+            sigma_names=[spec.table_ids[i] for i in self._noise_index],
+            scale_bounds=bounds_of(self._scale_index),
+            offset_bounds=bounds_of(self._offset_index),
+            sigma_bounds=bounds_of(self._noise_index),
+        )
+        self.n_inner_parameters = inner_layout.n_parameters
         self._variable_sigma = find_variable_sigma(spec, self._free, self.n_data)
         self._dynamic = np.array(
             [any(int(t) in run.depends for run in spec.runs) for t in self._free], dtype=bool
         )
         self._theta_base = np.concatenate([spec.nominal, spec.constants])
+        # observable formulas are linear in scalings and offsets: evaluate them at 1 and 0
+        self._theta_base[self._scale_index] = 1.0
+        self._theta_base[self._offset_index] = 0.0
+        self._nominal_theta = np.concatenate([spec.nominal, spec.constants])
         self._using = {int(t): observables_using(spec, int(t)) for t in self._free}
-        self._sim: Any = None
+        self._runner: PetabRunner | None = None
         self._compiled: list[tuple[Any, Any, list]] | None = None
-        self._cache_key: tuple[bytes, bool] | None = None
-        self._cache_sims: list[np.ndarray] | None = None
+        self.capabilities = Capabilities(
+            alternating_inner=True,
+            jacobian=True,
+            refine_start=bool(self.observation_parameters.size),
+        )
+        dependence = [
+            [k for k, run in enumerate(spec.runs) if int(t) in run.depends] for t in self._free
+        ]
+        layout = MeasurementLayout.build(
+            [run.times for run in spec.runs],
+            max(len(spec.columns), 1),
+            spec.meas_row,
+            None,
+            dependence,
+        )
+        self._init_objective(
+            layout,
+            InnerSolver(inner_layout, spec.y),
+            fd_steps=np.full(len(self._free), fd_step),
+        )
 
-    # -- pickling ------------------------------------------------------------------------------
+    # -- state -----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        super().reset()
+        self._observed: tuple[np.ndarray, bytes, np.ndarray, np.ndarray] | None = None
+
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_sim"] = None
-        state["_compiled"] = None
-        state["_cache_key"] = None
-        state["_cache_sims"] = None
+        state = super().__getstate__()
+        state.update(_runner=None, _compiled=None, _observed=None)
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+    @property
+    def inner_values(self) -> np.ndarray:
+        """Noise levels held for the current least-squares round (nominal until updated)."""
+        if self._held_sigmas is not None:
+            return self._held_sigmas
+        return self.spec.nominal[self._noise_index].copy()
 
     # -- simulation ----------------------------------------------------------------------------
-    def _simulator(self) -> Any:
-        if self._sim is None:
-            from paracrine.fitting._petab_sim import Simulator
-
-            self._sim = Simulator(self.sbml, self.spec)
-        return self._sim
+    def _simulator(self) -> PetabRunner:
+        if self._runner is None:
+            self._runner = PetabRunner(self.sbml, self.spec, Tolerances(self.rtol, self.atol))
+        return self._runner
 
     def _theta(self, x: np.ndarray | None) -> np.ndarray:
         theta = self._theta_base.copy()
         if x is not None:
             theta[self._free] = to_natural(np.asarray(x, dtype=float), self._free_scales)
-        theta[self._inner_index] = self.inner_values
         return theta
 
-    def _simulate_runs(
-        self, theta: np.ndarray, precise: bool, runs: list[int] | None = None
+    def _simulate_theta(
+        self, theta: np.ndarray, precise: bool, runs: np.ndarray | None = None
     ) -> list[np.ndarray]:
-        sim = self._simulator()
+        runner = self._simulator()
         if precise:
-            sim.set_tolerances(self.precise_rtol, self.precise_atol)
+            runner.set_tolerances(Tolerances(self.precise_rtol, self.precise_atol))
             rtol_ss, atol_ss = 1e-10, 1e-13
         else:
-            sim.set_tolerances(self.rtol, self.atol)
+            runner.set_tolerances(Tolerances(self.rtol, self.atol))
             rtol_ss, atol_ss = 1e-8, 1e-11
         indices = range(len(self.spec.runs)) if runs is None else runs
-        return [sim.run(i, theta, rtol_ss=rtol_ss, atol_ss=atol_ss) for i in indices]
+        return [runner.run(int(i), theta, rtol_ss=rtol_ss, atol_ss=atol_ss) for i in indices]
 
-    def _sims_at(self, x: np.ndarray, precise: bool) -> list[np.ndarray]:
-        key = (np.asarray(x, dtype=float).tobytes(), precise)
-        sims = self._cache_sims
-        if sims is None or key != self._cache_key:
-            sims = self._simulate_runs(self._theta(x), precise)
-            self._cache_sims, self._cache_key = sims, key
-        return sims
+    def _simulate(self, x: np.ndarray, runs: np.ndarray | None, precise: bool) -> list[np.ndarray]:
+        return self._simulate_theta(self._theta(x), precise, runs)
+
+    def _fd_steps(self, x: np.ndarray) -> np.ndarray:
+        # a lin-scale parameter steps relative to its size
+        return self.fd_step * np.where(self._free_scales == 0, np.maximum(1.0, np.abs(x)), 1.0)
 
     # -- observation model ---------------------------------------------------------------------
     def _compile(self) -> list[tuple[Any, Any, list]]:
@@ -269,19 +328,15 @@ class PetabProblem:
             self._compiled = compiled
         return self._compiled
 
-    def _observe(
+    def _observe_theta(
         self,
-        sims: list[np.ndarray] | np.ndarray,
+        stacked: np.ndarray,
         theta: np.ndarray,
         only: list[int] | None = None,
         out: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Simulated observables h and noise values σ of every measurement.
-
-        *sims* is the list of run outputs or their stacked matrix; with *only* (observable
-        indices) and *out* (h, σ to update in place), only those observables are evaluated.
-        """
-        stacked = sims if isinstance(sims, np.ndarray) else _stack(sims)
+        """Observables h and noise values σ of every measurement (only the observables *only*,
+        updating *out* in place, when given)."""
         h, sigma = out if out is not None else (np.empty(self.n_data), np.empty(self.n_data))
         compiled = self._compile()
         observables = self.spec.observables
@@ -297,150 +352,33 @@ class PetabProblem:
                 sigma[rows] = g(*args)
         return h, sigma
 
-    def _differences(self, h: np.ndarray) -> np.ndarray:
-        return transform(h, self._tcode) - self._ty
-
-    def _optimal_inner(self, d: np.ndarray) -> np.ndarray:
-        values = np.empty(len(self._inner))
-        spec = self.spec
-        for k, group in enumerate(self._inner):
-            dk = d[group.rows]
-            value = np.mean(np.abs(dk)) if group.laplace else math.sqrt(np.mean(dk**2))
-            lo, hi = spec.lower[group.table_index], spec.upper[group.table_index]
-            values[k] = min(max(value, lo, 1e-300), hi)
-        return values
-
-    def _nllh_terms(self, d: np.ndarray, sigma: np.ndarray) -> float:
-        s = np.abs(sigma)
-        lap = self._laplace
-        with np.errstate(all="ignore"):
-            normal = 0.5 * np.log(2 * np.pi * s[~lap] ** 2) + 0.5 * (d[~lap] / s[~lap]) ** 2
-            laplace = np.log(2 * s[lap]) + np.abs(d[lap]) / s[lap]
-        return float(normal.sum() + laplace.sum() + self._jac_term_sum)
-
-    def _residuals_from(self, sims: list[np.ndarray], theta: np.ndarray) -> np.ndarray:
-        return self._residuals_hs(*self._observe(sims, theta))
-
-    def _residuals_hs(self, h: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-        """Residuals from observables and noise values (σ of inner groups replaced in place)."""
-        for k, group in enumerate(self._inner):
-            sigma[group.rows] = self.inner_values[k]
-        d = self._differences(h)
-        with np.errstate(all="ignore"):
-            r = d / sigma
-            lap = self._laplace
-            if lap.any():
-                r[lap] = np.sign(d[lap]) * np.sqrt(2.0 * np.abs(d[lap]) / np.abs(sigma[lap]))
-            var = self._variable_sigma
-            if var.any():
-                extra = np.sqrt(
-                    np.maximum(2.0 * np.log(np.abs(sigma[var])) + self.sigma_offset, 0.0)
-                )
-                r = np.concatenate([r, extra])
-        return r
-
-    # -- ResidualProblem protocol --------------------------------------------------------------
-    def residuals(self, x: np.ndarray) -> np.ndarray:
-        """Weighted residuals at *x* given the current :attr:`inner_values`.
-
-        ``0.5·sum(r²)`` equals the nllh up to a constant for fixed inner values: data residuals
-        ``d/σ`` (laplace: ``sign(d)·sqrt(2|d|/b)``) followed by ``sqrt(2·log σ + C)`` for every
-        measurement whose σ depends on free parameters or on the simulation.
-
-        Raises
-        ------
-        SimulationError
-            If CVODE fails or pre-equilibration finds no steady state.
-        """
-        x = np.asarray(x, dtype=float)
-        return self._residuals_from(self._sims_at(x, False), self._theta(x))
-
-    def update_inner(self, x: np.ndarray) -> None:
-        """Solve the analytic noise levels at *x* (σ² = mean d², b = mean |d|, within bounds)."""
-        if not self._inner:
-            return
-        x = np.asarray(x, dtype=float)
-        h, _ = self._observe(self._sims_at(x, False), self._theta(x))
-        self.inner_values = self._optimal_inner(self._differences(h))
-
-    def nllh(self, x: np.ndarray, *, precise: bool = False) -> float:
-        """PEtab negative log-likelihood at *x* with the analytic noise levels at their optimum.
-
-        Parameters
-        ----------
-        x
-            Free parameters on their scales.
-        precise
-            Use the tight tolerances (:attr:`precise_rtol`).
-        """
-        x = np.asarray(x, dtype=float)
+    def _observe(
+        self, stacked: np.ndarray, x: np.ndarray, changed: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         theta = self._theta(x)
-        h, sigma = self._observe(self._sims_at(x, precise), theta)
-        d = self._differences(h)
-        optimum = self._optimal_inner(d)
-        for k, group in enumerate(self._inner):
-            sigma[group.rows] = optimum[k]
-        value = self._nllh_terms(d, sigma)
-        return value if math.isfinite(value) else math.inf
+        base = self._observed
+        if (
+            changed is not None
+            and not self._dynamic[changed]
+            and base is not None
+            and base[0] is stacked
+        ):
+            # only an observation parameter moved: re-evaluate the formulas it enters
+            only = self._using[int(self._free[changed])]
+            return self._observe_theta(stacked, theta, only, (base[2].copy(), base[3].copy()))
+        h, sigma = self._observe_theta(stacked, theta)
+        if changed is None:
+            self._observed = (stacked, np.asarray(x, dtype=float).tobytes(), h.copy(), sigma.copy())
+        return h, sigma
 
-    def jacobian(self, x: np.ndarray) -> np.ndarray:
-        """d residuals / d x by finite differences that re-simulate only what changed.
-
-        Parameters that change a simulation use forward differences with step :attr:`fd_step`
-        (backwards at the upper bound, or where CVODE fails on the forward side) and
-        re-simulate only the runs that depend on them; the
-        others (observable and noise parameters) use central differences on the cached
-        simulations.
-
-        Raises
-        ------
-        SimulationError
-            If CVODE fails at a perturbed point.
-        """
-        x = np.asarray(x, dtype=float)
-        sims0 = list(self._sims_at(x, False))
-        stacked0 = _stack(sims0)
-        theta0 = self._theta(x)
-        h0, s0 = self._observe(stacked0, theta0)
-        r0 = self._residuals_hs(h0.copy(), s0.copy())
-        jac = np.zeros((r0.size, x.size))
-        runs = self.spec.runs
-        for j in range(x.size):
-            xj = x.copy()
-            t = int(self._free[j])
-            if self._dynamic[j]:
-                scale = 1.0 if self._free_scales[j] else max(1.0, abs(x[j]))
-                h = self.fd_step * scale
-                if x[j] + h > self.upper[j]:
-                    h = -h
-                affected = [i for i, run in enumerate(runs) if t in run.depends]
-                xj[j] = x[j] + h
-                theta = self._theta(xj)
-                try:
-                    new = self._simulate_runs(theta, False, affected)
-                except SimulationError:
-                    if not self.lower[j] <= x[j] - h <= self.upper[j]:
-                        raise
-                    h = -h  # CVODE failed on one side: difference towards the other
-                    xj[j] = x[j] + h
-                    theta = self._theta(xj)
-                    new = self._simulate_runs(theta, False, affected)
-                sims = list(sims0)
-                for i, sim in zip(affected, new, strict=True):
-                    sims[i] = sim
-                jac[:, j] = (self._residuals_from(sims, theta) - r0) / h
-            else:
-                only = self._using[t]
-                if not only:
-                    continue  # the parameter changes nothing: a zero column
-                h = 1e-6 * max(1.0, abs(x[j]))
-                columns = []
-                for step in (h, -h):
-                    xj[j] = x[j] + step
-                    hs = self._observe(stacked0, self._theta(xj), only, (h0.copy(), s0.copy()))
-                    columns.append(self._residuals_hs(*hs))
-                jac[:, j] = (columns[0] - columns[1]) / (2 * h)
-        return jac
+    def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
+        var = self._variable_sigma
+        if not var.any():
+            return None
+        with np.errstate(all="ignore"):
+            return np.sqrt(
+                np.maximum(2.0 * np.log(np.abs(solution.sigma_rows[var])) + self.sigma_offset, 0.0)
+            )
 
     @property
     def observation_parameters(self) -> np.ndarray:
@@ -472,18 +410,15 @@ class PetabProblem:
         static = self.observation_parameters
         if static.size == 0:
             return x
-        stacked = _stack(self._sims_at(x, False))
-        base_h, base_s = self._observe(stacked, self._theta(x))
-        r0 = self._residuals_hs(base_h.copy(), base_s.copy())
+        stacked = self.stacked(x)
+        r0 = self._residuals_from(stacked, x)
         if not np.all(np.isfinite(r0)):
             return x
-        only = sorted({i for j in static for i in self._using[int(self._free[j])]})
 
         def fun(values: np.ndarray) -> np.ndarray:
             trial = x.copy()
             trial[static] = values
-            hs = self._observe(stacked, self._theta(trial), only, (base_h.copy(), base_s.copy()))
-            r = self._residuals_hs(*hs)
+            r = self._residuals_from(stacked, trial)
             return np.where(np.isfinite(r), r, 1e6)
 
         from scipy.optimize import least_squares
@@ -535,7 +470,7 @@ class PetabProblem:
         step 1e-3 no seeded Raia start reached the best nllh (see :meth:`recommended_options`).
         """
         self.rtol, self.atol, self.fd_step = 1e-8, 1e-10, 1e-4
-        self._cache_key = self._cache_sims = None
+        self.reset()
 
     def to_natural(self, x: np.ndarray) -> dict[str, float]:
         """Natural-scale values of the free parameters at *x* (PEtab ids)."""
@@ -553,7 +488,7 @@ class PetabProblem:
 
     # -- PEtab-level helpers -------------------------------------------------------------------
     def _full_theta(self, values: Mapping[str, float] | None) -> np.ndarray:
-        theta = self._theta_base.copy()
+        theta = self._nominal_theta.copy()
         index = {pid: i for i, pid in enumerate(self.spec.table_ids)}
         for key, value in (values or {}).items():
             if key not in index:
@@ -581,8 +516,11 @@ class PetabProblem:
             If a simulation fails.
         """
         theta = self._full_theta(values)
-        h, sigma = self._observe(self._simulate_runs(theta, precise), theta)
-        return self._nllh_terms(self._differences(h), sigma)
+        stacked = self.layout.stack(self._simulate_theta(theta, precise))
+        h, sigma = self._observe_theta(stacked, theta)
+        d = transform(h, self.inner.layout.codes) - self.inner.ty
+        value = nllh_terms(d, sigma, self._laplace) + self._jacobian_term
+        return value if np.isfinite(value) else np.inf
 
     def nllh_nominal(self, *, precise: bool = True) -> float:
         """nllh at the nominal values of the parameter table (the published reference point)."""
@@ -603,7 +541,8 @@ class PetabProblem:
         import pandas as pd
 
         theta = self._full_theta(values)
-        h, _ = self._observe(self._simulate_runs(theta, precise), theta)
+        stacked = self.layout.stack(self._simulate_theta(theta, precise))
+        h, _ = self._observe_theta(stacked, theta)
         rows = self.spec.measurement_ids
         return pd.DataFrame(
             {
@@ -618,7 +557,7 @@ class PetabProblem:
     def __repr__(self) -> str:
         return (
             f"PetabProblem({self.name!r}: {len(self.parameter_names)} free parameters, "
-            f"{self.n_inner_parameters} analytic noise levels, {self.n_data} data, "
+            f"{self.n_inner_parameters} analytic inner parameters, {self.n_data} data, "
             f"{len(self.spec.runs)} simulations)"
         )
 
@@ -666,8 +605,8 @@ def load_petab(
     >>> round(problem.nllh_nominal(), 3)  # doctest: +SKIP
     138.222
     """
-    from paracrine.fitting._petab_build import build_spec
-    from paracrine.fitting._petab_read import read_problem
+    from paracrine.fitting.petab.build import build_spec
+    from paracrine.fitting.petab.read import read_problem
 
     read = read_problem(yaml_path)
     spec = build_spec(read)
@@ -684,7 +623,10 @@ def load_petab(
     )
     try:
         problem._simulator()
-    except RuntimeError as exc:  # pragma: no cover - libRoadRunner refuses an SBML petab accepts
+    except (
+        RuntimeError,
+        ValueError,
+    ) as exc:  # pragma: no cover - libRoadRunner refuses an SBML petab accepts
         raise PetabError(
             f"{read.files['model']}: libRoadRunner cannot load the model: {exc}"
         ) from exc
