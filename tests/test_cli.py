@@ -1,6 +1,7 @@
 """The command line: every command writes its documented files, every flag is accepted by
 every command that documents it, and every error is one line ``paracrine CMD: error: …`` with
-exit status 2 (never a traceback)."""
+exit status 2 (never a traceback). Also the :mod:`paracrine.reports` functions it calls, from
+Python."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from paracrine import reports
 from paracrine.cli import build_parser, main
 from paracrine.data import load_blots
 from paracrine.errors import InvalidInputError
@@ -442,10 +444,8 @@ def test_cli_export_writes_the_problem(tmp_path, capsys):
     ]
 
 
-def saved_fit(path: Path) -> tuple[Path, BlotProblem, np.ndarray]:
-    """A blot fit saved as `paracrine fit` saves it, with a seeded best point (no fitting)."""
-    problem = BlotProblem("independent", REFERENCE, free=FEW)
-    x = np.random.default_rng(3).uniform(problem.lower, problem.upper)
+def unfitted(problem: BlotProblem, x: np.ndarray, **fields) -> BlotFit:
+    """A blot fit at *x* whose starts never ran (no optimisation; no best start)."""
     result = FitResult(
         parameter_names=problem.parameter_names,
         lower=problem.lower,
@@ -456,10 +456,16 @@ def saved_fit(path: Path) -> tuple[Path, BlotProblem, np.ndarray]:
         starts=[],
         n_data=problem.n_data,
         n_inner_parameters=problem.n_inner_parameters,
-        n_starts=0,
-        seed=0,
+        **{"n_starts": 0, "seed": 0, **fields},
     )
-    return BlotFit(problem, result).save(path), problem, x
+    return BlotFit(problem, result)
+
+
+def saved_fit(path: Path) -> tuple[Path, BlotProblem, np.ndarray]:
+    """A blot fit saved as `paracrine fit` saves it, with a seeded best point (no fitting)."""
+    problem = BlotProblem("independent", REFERENCE, free=FEW)
+    x = np.random.default_rng(3).uniform(problem.lower, problem.upper)
+    return unfitted(problem, x).save(path), problem, x
 
 
 def test_cli_export_of_a_saved_fit_uses_its_parameters(tmp_path, capsys):
@@ -477,3 +483,72 @@ def test_cli_export_of_a_saved_fit_uses_its_parameters(tmp_path, capsys):
         "--variant 'full' and --fit exclude each other: the fit fixes the variant"
     )
     assert not (tmp_path / "x").exists()
+
+
+# -- paracrine.reports from Python ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unfinished_fit() -> BlotFit:
+    """A blot fit of the T47D reference data whose 4 starts never ran (no best start)."""
+    problem = BlotProblem("independent", load_blots(REFERENCE, cell_lines=["T47D"]), free=FEW)
+    x = (problem.lower + problem.upper) / 2
+    return unfitted(
+        problem, x, n_starts=4, seed=7, metadata={"dataset": "reference_blots_synthetic.csv"}
+    )
+
+
+def test_text_and_html_reports_are_what_the_result_shows(unfinished_fit):
+    result = unfinished_fit.result
+    text = reports.text_report(result)
+    assert text == result.report()
+    assert text.startswith("[[Fit Statistics]]")
+    assert "0 of 4 (seed 7)" in text
+    assert "k_jak_act:" in text
+    html = reports.html_report(result)
+    assert html == result._repr_html_()
+    assert html.startswith("<h4>Fit Statistics</h4><table>")
+
+
+def test_write_fit_outputs_without_a_best_start(unfinished_fit, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    out = tmp_path / "new" / "fit"  # created
+    written = reports.write_fit_outputs(unfinished_fit, out, command_line="python script.py")
+    names = [p.name for p in written]
+    assert names == [
+        "fit.json",
+        "waterfall.png",
+        "waterfall.svg",
+        "parameters.png",
+        "parameters.svg",
+        "report.md",
+    ]  # no time courses, fit or residual figures without a best start
+    assert all(p.parent == out and p.stat().st_size > 0 for p in written)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Command: `python script.py`." in report
+    assert "**SYNTHETIC**" in report
+    assert "![fit](fit.png)" not in report
+    again = BlotFit.load(out / "fit.json")
+    assert again.result.n_starts == 4
+    assert again.problem.parameter_names == unfinished_fit.problem.parameter_names
+
+
+def test_fit_report_markdown_states_what_was_given(unfinished_fit):
+    text = reports.fit_report_markdown(unfinished_fit, elapsed_s=3.25)
+    first = text.splitlines()[2]
+    assert first.startswith("Data: `reference_blots_synthetic.csv` (")
+    assert first.endswith("conditions). total 3.2 s.")
+    assert "Command:" not in reports.fit_report_markdown(unfinished_fit)
+
+
+def test_write_multistart_outputs_round_trips_the_result(unfinished_fit, tmp_path):
+    result = unfinished_fit.result
+    fit_json, report = reports.write_multistart_outputs(result, tmp_path, title="toy")
+    again = FitResult.from_json(fit_json)
+    np.testing.assert_array_equal(again.x, result.x)
+    assert again.parameter_names == result.parameter_names
+    text = Path(report).read_text(encoding="utf-8")
+    assert text.startswith("# paracrine fit — toy\n\n- best nllh")
+    assert reports.text_report(result) in text

@@ -12,6 +12,7 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from paracrine.errors import InvalidInputError
 
@@ -21,8 +22,10 @@ __all__ = [
     "add_start_arguments",
     "check_checkpoint",
     "check_executor",
+    "check_fit_arguments",
     "check_scheduler",
     "check_starts",
+    "multistart_options",
     "output_folder",
 ]
 
@@ -86,6 +89,29 @@ def check_executor(workers: int | None, scheduler: str | None) -> None:
             f"--workers {workers} and --scheduler {scheduler!r} exclude each other: the Dask "
             "cluster decides the number of workers, give one of them"
         )
+
+
+def check_fit_arguments(args: argparse.Namespace) -> Path | None:
+    """Check the arguments every fitting command shares, cheapest first, and return the
+    output folder (created; None when the command has ``--out`` and it was not given)."""
+    check_starts(args.starts)
+    check_executor(args.workers, args.scheduler)
+    out = output_folder(args.out) if args.out is not None else None
+    check_checkpoint(getattr(args, "checkpoint", None))
+    check_scheduler(args.scheduler)
+    return out
+
+
+def multistart_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`paracrine.fitting.fit_multistart` (and of the fits
+    built on it) that every fitting command sets from its arguments."""
+    return {
+        "n_starts": args.starts,
+        "seed": args.seed,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": args.progress,
+    }
 
 
 def check_scheduler(address: str | None) -> None:

@@ -68,11 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     """Fit, write the folder and print one summary line; exit status 1 if no start succeeded."""
-    _common.check_starts(args.starts)
-    _common.check_executor(args.workers, args.scheduler)
-    out = _common.output_folder(args.out)
-    _common.check_checkpoint(args.checkpoint)
-    _common.check_scheduler(args.scheduler)
+    out = _common.check_fit_arguments(args)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,14 +77,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     fit = fit_blots(
-        args.variant,
-        args.data,
-        n_starts=args.starts,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=args.progress,
-        checkpoint=args.checkpoint,
+        args.variant, args.data, checkpoint=args.checkpoint, **_common.multistart_options(args)
     )
     write_fit_outputs(
         fit,
@@ -106,10 +95,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def run_select(args: argparse.Namespace) -> int:
     """Fit every variant, write the folder and print the selection report."""
-    _common.check_starts(args.starts)
-    _common.check_executor(args.workers, args.scheduler)
-    out = _common.output_folder(args.out)
-    _common.check_scheduler(args.scheduler)
+    out = _common.check_fit_arguments(args)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -118,15 +104,7 @@ def run_select(args: argparse.Namespace) -> int:
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     t0 = time.perf_counter()
-    selection = select_models(
-        args.data,
-        variants,
-        n_starts=args.starts,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=args.progress,
-    )
+    selection = select_models(args.data, variants, **_common.multistart_options(args))
     write_selection_outputs(
         selection,
         out,

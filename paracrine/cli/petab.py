@@ -92,25 +92,14 @@ def run_nllh(args: argparse.Namespace) -> int:
 def run_fit(args: argparse.Namespace) -> int:
     """Fit and print the best nllh, the wall time and the number of hits (and with ``--out``
     write ``fit.json`` and ``report.md``)."""
-    _common.check_starts(args.starts)
-    _common.check_executor(args.workers, args.scheduler)
-    out = _common.output_folder(args.out) if args.out is not None else None
-    _common.check_checkpoint(args.checkpoint)
-    _common.check_scheduler(args.scheduler)
+    out = _common.check_fit_arguments(args)
     from paracrine.fitting import fit_multistart, load_petab
 
     t0 = time.perf_counter()
     problem = load_petab(args.problem)
     options = problem.configure_for_fitting()
     result = fit_multistart(
-        problem,
-        n_starts=args.starts,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=args.progress,
-        checkpoint=args.checkpoint,
-        options=options,
+        problem, checkpoint=args.checkpoint, options=options, **_common.multistart_options(args)
     )
     hits = result.n_hits(0.1)
     print(f"{problem.name}: best nllh {result.nllh:.6f}")
