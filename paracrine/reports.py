@@ -2,7 +2,7 @@
 
 * :func:`text_report` and :func:`html_report`: the lmfit-style report of any
   :class:`~paracrine.fitting.FitResult` (what ``FitResult.report()`` and its notebook HTML
-  show);
+  show), defined in :mod:`paracrine.fitting.result_report` and re-exported here;
 * :func:`write_fit_outputs`, :func:`write_selection_outputs` and
   :func:`write_multistart_outputs`: the folders ``paracrine fit``/``demo``, ``paracrine
   select`` and ``paracrine petab fit --out`` write (results as JSON, figures, ``report.md``),
@@ -10,9 +10,9 @@
   :func:`multistart_report_markdown` for the report alone.
 
 Callable from Python as well as from the command line, e.g.
-``write_fit_outputs(fit_blots("independent"), "my-fit")``. Importing this module is cheap:
-matplotlib and paracrine.fitting are imported inside the functions that need them, so
-:mod:`paracrine.fitting` can use it without an import cycle.
+``write_fit_outputs(fit_blots("independent"), "my-fit")``. This module sits on top of the
+layers (nothing in data, models, simulations or fitting imports it); matplotlib and the
+fitting code beyond the text reports are imported inside the functions that need them.
 """
 
 from __future__ import annotations
