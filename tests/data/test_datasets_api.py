@@ -14,6 +14,7 @@ import paracrine
 import paracrine.data as pdata
 from paracrine.data import (
     BlotData,
+    Dataset,
     Issue,
     IssueList,
     ReadoutData,
@@ -82,6 +83,18 @@ def test_cell_line_selection(blots):
 def test_select_unknown_names(blots, kwargs, message):
     with pytest.raises(UnknownNameError, match=message):
         blots.select(**kwargs)
+
+
+def test_both_formats_share_the_dataset_base():
+    readouts = load_readouts()
+    assert isinstance(readouts, Dataset) and isinstance(load_blots(), Dataset)
+    mcf7 = readouts.select(cell_lines=["MCF-7"], readouts=["migration"])
+    assert type(mcf7) is ReadoutData  # selecting keeps the subclass
+    assert (mcf7.cell_lines, mcf7.readouts) == (("MCF-7",), ("migration",))
+    assert mcf7.conditions[:5] == ("control", "IL-6", "VEGF", "IL-6+VEGF", "MSC-CM")
+    assert len(mcf7) == 8 and mcf7.source == readouts.source
+    with pytest.raises(UnknownNameError, match=r"unknown read-out 'migraton' — did you mean"):
+        readouts.select(readouts=["migraton"])
 
 
 def test_requesting_a_cell_line_absent_from_the_file(blot_csv):
