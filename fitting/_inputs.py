@@ -48,13 +48,14 @@ def validate_problem(problem: Any) -> tuple[np.ndarray, np.ndarray]:
     return lower, upper
 
 
-def problem_metadata(problem: Any) -> dict[str, Any]:
-    """A copy of ``problem.metadata`` (optional), checked to be JSON-serialisable."""
+def problem_metadata(problem: Any, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of ``problem.metadata`` plus *extra*, checked to be JSON-serialisable."""
     metadata = problem.metadata
-    if not isinstance(metadata, Mapping):
-        raise FitError(f"problem.metadata: expected a mapping, received {type(metadata).__name__}")
+    for name, value in (("problem.metadata", metadata), ("metadata", extra or {})):
+        if not isinstance(value, Mapping):
+            raise FitError(f"{name}: expected a mapping, received {type(value).__name__}")
     try:
-        return json.loads(json.dumps(dict(metadata), allow_nan=False))
+        return json.loads(json.dumps({**metadata, **(extra or {})}, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise FitError(f"problem.metadata must be JSON-serialisable: {exc}") from exc
 

@@ -210,7 +210,11 @@ class BlotFit:
     def save(self, path: str | Path) -> Path:
         """Write the fit as JSON (the result plus what rebuilds the problem)."""
         path = Path(path)
-        self.result.metadata.setdefault("problem", self.problem.settings())
+        if "problem" not in self.result.metadata:  # a result not made from this problem
+            raise FitError(
+                f"cannot save to {path}: the fit result's metadata lacks the 'problem' entry "
+                "that BlotProblem.metadata provides (fit with fit_blots or fit_multistart)"
+            )
         self.result.to_json(path)
         return path
 
@@ -250,6 +254,7 @@ def fit_blots(
     checkpoint: str | Path | None = None,
     options: FitOptions | Mapping[str, Any] | None = None,
     x0: Any = None,
+    metadata: Mapping[str, Any] | None = None,
     **problem_options: Any,
 ) -> BlotFit:
     """Fit a model variant to blot time courses from seeded multistarts.
@@ -268,6 +273,8 @@ def fit_blots(
     x0
         Explicit start points (log10 scale, in the problem's parameter order), shape ``(d,)``
         or ``(m, d)``: they replace the first *m* Latin-hypercube starts.
+    metadata
+        Facts added to the result's metadata (beside the problem's own).
     **problem_options
         Passed to :class:`BlotProblem` (``free``, ``fixed``, ``cell_line_specific``,
         ``bounds``, ``noise``, ``noise_sd``, ``noise_groups``, ``priors``, ``rtol``, ``atol``).
@@ -302,8 +309,8 @@ def fit_blots(
         checkpoint=checkpoint,
         options=BLOT_FIT_OPTIONS if options is None else options,
         x0=x0,
+        metadata=metadata,
     )
-    result.metadata["problem"] = problem.settings()
     return BlotFit(problem, result)
 
 

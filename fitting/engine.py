@@ -43,6 +43,7 @@ def fit_multistart(
     checkpoint: str | Path | None = None,
     options: FitOptions | Mapping[str, Any] | None = None,
     x0: np.ndarray | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> FitResult:
     """Fit *problem* from many seeded start points and collect every start.
 
@@ -71,6 +72,9 @@ def fit_multistart(
     x0
         Explicit start points, shape ``(d,)`` or ``(m, d)``; they become starts ``0..m-1`` and
         the Latin hypercube supplies the other ``n_starts − m``.
+    metadata
+        JSON-serialisable facts added to ``problem.metadata`` in ``FitResult.metadata`` (e.g.
+        where explicit start points came from).
 
     Returns
     -------
@@ -117,7 +121,7 @@ def fit_multistart(
     ):
         raise InvalidInputError(f"workers: expected an integer ≥ 1, received {workers!r}")
 
-    metadata = _inputs.problem_metadata(problem)
+    metadata = _inputs.problem_metadata(problem, metadata)
     points = start_points(lower, upper, int(n_starts), int(seed), x0, names)
     done: dict[int, StartResult] = {}
     writer = None

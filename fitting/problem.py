@@ -393,7 +393,10 @@ class BlotProblem(HierarchicalProblem):
 
     @property
     def metadata(self) -> dict[str, Any]:
-        """Variant, data set, noise model and free parameters (copied into fit results)."""
+        """Variant, data set, noise model, free parameters and the :meth:`settings` that
+        rebuild the problem (copied into every fit result, so a saved fit can be reloaded)."""
+        if "problem" not in self._metadata:
+            self._metadata["problem"] = self.settings()
         return dict(self._metadata)
 
     # -- settings: enough to rebuild the problem (saved with a fit) ------------------------------

@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -156,9 +158,10 @@ def sort_starts(starts: list[StartResult]) -> list[StartResult]:
     return sorted(starts, key=lambda s: (math.inf if s.failed else s.nllh, s.index))
 
 
-@dataclass
+@dataclass(frozen=True)
 class FitResult:
-    """Everything a multistart fit found. A passive container: nothing here re-runs the model.
+    """Everything a multistart fit found. A passive, immutable container: nothing here re-runs
+    the model, and everything (``metadata`` included) is given when it is made.
 
     Attributes
     ----------
@@ -204,7 +207,11 @@ class FitResult:
     options: dict[str, Any] = field(default_factory=dict)
     wall_time_s: float = 0.0
     interrupted: bool = False
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # read-only view: what describes a fit is given at construction, not added later
+        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
     # -- best start and statistics ------------------------------------------------------------
     @property
@@ -358,7 +365,7 @@ class FitResult:
             "options": self.options,
             "wall_time_s": _enc(self.wall_time_s),
             "interrupted": self.interrupted,
-            "metadata": self.metadata,
+            "metadata": dict(self.metadata),
         }
 
     @classmethod

@@ -218,9 +218,9 @@ def select_models(
             progress=progress,
             options=options,
             x0=x0,
+            # start i (i < len(sources)) began at the optimum of sources[i]
+            metadata={"warm_starts_from": sources},
         )
-        # start i (i < len(sources)) began at the optimum of sources[i]
-        fits[name].result.metadata["warm_starts_from"] = sources
     return ModelSelection({name: fits[name] for name in names})
 
 

@@ -21,12 +21,9 @@ from typing import Any
 import numpy as np
 
 from paracrine.errors import PetabError, did_you_mean
+from paracrine.fitting.objective.noise import Distribution, Transform
 
-__all__ = ["DISTRIBUTIONS", "TRANSFORMS", "ObservableSpec", "PetabSpec", "RunSpec", "build_spec"]
-
-TRANSFORMS = ("lin", "log", "log10")
-DISTRIBUTIONS = ("normal", "laplace")
-SCALES = ("lin", "log", "log10")
+__all__ = ["ObservableSpec", "PetabSpec", "RunSpec", "build_spec"]
 
 
 @dataclass
@@ -37,8 +34,8 @@ class ObservableSpec:
     formula: Any  # sympy expression of the observable
     noise: Any  # sympy expression of the noise (σ, or the Laplace scale b)
     args: list[tuple[str, int]]  # ("sim", column) | ("theta", index) | ("obs"|"noise", k)
-    transform: int  # index into TRANSFORMS
-    distribution: int  # index into DISTRIBUTIONS
+    transform: Transform
+    distribution: Distribution
     rows: np.ndarray  # measurement indices
     noise_symbol: str | None = None  # the noise formula when it is a single symbol
     arg_names: list[str] = field(default_factory=list)  # symbol name of each entry of args
@@ -60,7 +57,7 @@ class PetabSpec:
     """Everything the objective needs, as plain picklable data."""
 
     table_ids: list[str]
-    scales: np.ndarray  # index into SCALES per table parameter
+    scales: np.ndarray  # Transform code (lin/log/log10) of each table parameter's scale
     lower: np.ndarray  # natural scale
     upper: np.ndarray
     nominal: np.ndarray
@@ -162,7 +159,7 @@ def build_spec(read: Any) -> PetabSpec:
     par = problem.parameter_df
     table_ids = [str(p) for p in par.index]
     theta = _Theta(table_ids)
-    scales = np.array([SCALES.index(str(s)) for s in par["parameterScale"]])
+    scales = np.array([Transform.from_name(str(s)) for s in par["parameterScale"]], dtype=np.intp)
     lower = par["lowerBound"].astype(float).to_numpy()
     upper = par["upperBound"].astype(float).to_numpy()
     nominal = par["nominalValue"].astype(float).to_numpy()
@@ -338,8 +335,8 @@ def build_spec(read: Any) -> PetabSpec:
             formula=formula,
             noise=noise,
             args=args,
-            transform=TRANSFORMS.index(transform),
-            distribution=DISTRIBUTIONS.index(dist),
+            transform=Transform.from_name(transform),
+            distribution=Distribution.from_name(dist),
             rows=rows,
             noise_symbol=single,
             arg_names=names,

@@ -3,17 +3,17 @@ transformations, and which parameters are solved analytically or make σ variabl
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paracrine.fitting.objective.noise import Distribution, Transform
+
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from paracrine.fitting.petab.build import PetabSpec
 
 __all__ = [
-    "LN10",
     "InnerGroup",
     "ScaleGroup",
     "find_inner_groups",
@@ -22,11 +22,7 @@ __all__ = [
     "observables_using",
     "to_natural",
     "to_scale",
-    "transform",
 ]
-
-LN10 = math.log(10.0)
-LOG_FLOOR = 1e-300  # simulated values of log-transformed observables are clipped to this
 
 
 @dataclass
@@ -39,10 +35,10 @@ class InnerGroup:
 
 
 def to_natural(x: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    """Values on their PEtab scales (codes 0 lin, 1 log, 2 log10) to the natural scale."""
+    """Values on their PEtab scales (:class:`Transform` codes) to the natural scale."""
     out = np.array(x, dtype=float)
-    log = scales == 1
-    log10 = scales == 2
+    log = scales == Transform.LOG
+    log10 = scales == Transform.LOG10
     out[log] = np.exp(out[log])
     out[log10] = 10.0 ** out[log10]
     return out
@@ -52,20 +48,10 @@ def to_scale(v: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """Natural values to their PEtab scales (a zero on a log scale becomes -inf)."""
     out = np.array(v, dtype=float)
     with np.errstate(divide="ignore"):
-        out[scales == 1] = np.log(out[scales == 1])
-        out[scales == 2] = np.log10(out[scales == 2])
-    return out
-
-
-def transform(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Observable transformation (codes 0 lin, 1 log, 2 log10); values clipped at LOG_FLOOR."""
-    out = np.array(values, dtype=float)
-    log = codes == 1
-    log10 = codes == 2
-    if log.any():
-        out[log] = np.log(np.maximum(out[log], LOG_FLOOR))
-    if log10.any():
-        out[log10] = np.log10(np.maximum(out[log10], LOG_FLOOR))
+        log = scales == Transform.LOG
+        log10 = scales == Transform.LOG10
+        out[log] = np.log(out[log])
+        out[log10] = np.log10(out[log10])
     return out
 
 
@@ -101,7 +87,7 @@ def find_inner_groups(spec: PetabSpec) -> list[InnerGroup]:
                     other.update(int(s) for s in srcs)
         for t, rows in target_rows.items():
             whole.setdefault(t, []).extend(rows)
-            dist.setdefault(t, set()).add(obs.distribution == 1)
+            dist.setdefault(t, set()).add(obs.distribution == Distribution.LAPLACE)
     # placeholders that map to a parameter but are not used by the formula still count
     groups = []
     for t in sorted(whole):
@@ -200,8 +186,8 @@ def find_scale_groups(spec: PetabSpec, excluded: set[int]) -> list[ScaleGroup]:
                 kinds[name] = "scale"
         if sum(k == "scale" for k in kinds.values()) > 1:  # p·q·g: neither is a lone scale
             kinds = {n: k for n, k in kinds.items() if k != "scale"}
-        allowed = obs.distribution == 0 and (
-            obs.transform == 0 or all(k == "scale" for k in kinds.values())
+        allowed = obs.distribution == Distribution.NORMAL and (
+            obs.transform == Transform.LIN or all(k == "scale" for k in kinds.values())
         )
         for (kind, ref), name in zip(obs.args, obs.arg_names, strict=True):
             if kind == "theta":

@@ -68,7 +68,7 @@ from paracrine.fitting.objective import (
     InnerSolver,
     MeasurementLayout,
 )
-from paracrine.fitting.objective.noise import nllh_terms, transform
+from paracrine.fitting.objective.noise import Distribution, Transform, nllh_terms, transform
 from paracrine.fitting.petab.build import PetabSpec
 from paracrine.fitting.petab.inner import (
     find_inner_groups,
@@ -188,7 +188,7 @@ class PetabProblem(HierarchicalProblem):
         laplace = np.zeros(n, dtype=bool)
         for obs in spec.observables:
             codes[obs.rows] = obs.transform
-            laplace[obs.rows] = obs.distribution == 1
+            laplace[obs.rows] = obs.distribution == Distribution.LAPLACE
         logged = codes > 0
         if np.any(spec.y[logged] <= 0):  # pragma: no cover - the petab linter reports this first
             row = int(np.flatnonzero(logged & (spec.y <= 0))[0])
@@ -301,7 +301,9 @@ class PetabProblem(HierarchicalProblem):
 
     def _fd_steps(self, x: np.ndarray) -> np.ndarray:
         # a lin-scale parameter steps relative to its size
-        return self.fd_step * np.where(self._free_scales == 0, np.maximum(1.0, np.abs(x)), 1.0)
+        return self.fd_step * np.where(
+            self._free_scales == Transform.LIN, np.maximum(1.0, np.abs(x)), 1.0
+        )
 
     # -- observation model ---------------------------------------------------------------------
     def _compile(self) -> list[tuple[Any, Any, list]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from paracrine.errors import PetabError
+from paracrine.fitting.petab.features import unsupported_features
 
 __all__ = ["ReadProblem", "read_problem"]
-
-SUPPORTED_SCALES = ("lin", "log", "log10")
-SUPPORTED_TRANSFORMATIONS = ("lin", "log", "log10")
-SUPPORTED_DISTRIBUTIONS = ("normal", "laplace")
 
 
 @dataclass
@@ -137,136 +133,6 @@ def _lint(problem: Any, name: str) -> None:
         raise PetabError(f"{name}: the PEtab linter found errors: {details}")
 
 
-def _nonempty(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    return str(value).strip() != ""
-
-
-def _check_parameters(problem: Any, file: str) -> None:
-    df = problem.parameter_df
-    if "objectivePriorType" in df.columns:
-        used = [pid for pid, v in df["objectivePriorType"].items() if _nonempty(v)]
-        if used:
-            raise PetabError(
-                f"{file}: objective priors (column objectivePriorType, parameters {used}) "
-                "are not supported"
-            )
-    if "initializationPriorType" in df.columns:
-        used = [
-            pid
-            for pid, v in df["initializationPriorType"].items()
-            if _nonempty(v) and str(v) != "parameterScaleUniform"
-        ]
-        if used:
-            raise PetabError(
-                f"{file}: initialization priors other than parameterScaleUniform (column "
-                f"initializationPriorType, parameters {used}) are not supported: starts are "
-                "drawn uniformly on the parameter scale"
-            )
-    for pid, scale in df["parameterScale"].items():
-        if str(scale) not in SUPPORTED_SCALES:
-            raise PetabError(
-                f"{file}: parameterScale {scale!r} of parameter {pid!r} is not supported "
-                f"(expected one of {', '.join(SUPPORTED_SCALES)})"
-            )
-
-
-def _check_observables(problem: Any, file: str) -> None:
-    df = problem.observable_df
-    for column, allowed, default in (
-        ("observableTransformation", SUPPORTED_TRANSFORMATIONS, "lin"),
-        ("noiseDistribution", SUPPORTED_DISTRIBUTIONS, "normal"),
-    ):
-        if column not in df.columns:
-            continue
-        for oid, value in df[column].items():
-            value = str(value) if _nonempty(value) else default
-            if value not in allowed:
-                raise PetabError(
-                    f"{file}: {column} {value!r} of observable {oid!r} is not supported "
-                    f"(expected one of {', '.join(allowed)})"
-                )
-
-
-def _check_measurements(problem: Any, file: str) -> None:
-    df = problem.measurement_df
-    times = df["time"].astype(float)
-    if (~times.apply(math.isfinite)).any():
-        row = int(times.index[~times.apply(math.isfinite)][0])
-        raise PetabError(
-            f"{file}: steady-state measurements (time = inf, row {row + 2}, column time) "
-            "are not supported"
-        )
-    if (times < 0).any():
-        row = int(times.index[times < 0][0])
-        raise PetabError(f"{file}: negative measurement time at row {row + 2}, column time")
-    # Some collections repeat observable settings in the measurement table (not a PEtab v1
-    # column): accept them when they agree with the observable table, refuse when they differ.
-    obs = problem.observable_df
-    for column, default in (("observableTransformation", "lin"), ("noiseDistribution", "normal")):
-        if column not in df.columns:
-            continue
-        for row, (oid, value) in enumerate(zip(df["observableId"], df[column], strict=True)):
-            if not _nonempty(value):
-                continue
-            declared = obs.loc[oid, column] if column in obs.columns else default
-            declared = str(declared) if _nonempty(declared) else default
-            if str(value) != declared:
-                raise PetabError(
-                    f"{file}: per-measurement {column} {value!r} (row {row + 2}) differs from "
-                    f"{declared!r} of observable {oid!r} in the observable table; "
-                    "per-measurement noise models are not supported"
-                )
-
-
-def _check_sbml(model: Any, file: str) -> None:
-    import libsbml
-
-    for rule in model.getListOfRules():
-        if rule.isAlgebraic():
-            raise PetabError(f"{file}: SBML algebraic rules are not supported")
-    for reaction in model.getListOfReactions():
-        if reaction.isSetFast() and reaction.getFast():
-            raise PetabError(
-                f"{file}: fast reactions (reaction {reaction.getId()!r}) are not supported"
-            )
-    formulas = [r.getMath() for r in model.getListOfRules()]
-    formulas += [
-        r.getKineticLaw().getMath() for r in model.getListOfReactions() if r.isSetKineticLaw()
-    ]
-    formulas += [a.getMath() for a in model.getListOfInitialAssignments()]
-    for event in model.getListOfEvents():
-        if event.isSetDelay():
-            raise PetabError(
-                f"{file}: delayed SBML events (event {event.getId()!r}) are not supported"
-            )
-    for math_ast in formulas:
-        if math_ast is not None and "delay(" in (libsbml.formulaToL3String(math_ast) or ""):
-            raise PetabError(f"{file}: the SBML delay() function is not supported")
-
-
-def _check_conditions(problem: Any, model: Any, file: str) -> None:
-    df = problem.condition_df
-    compartments = {c.getId() for c in model.getListOfCompartments()}
-    rule_targets = {r.getVariable() for r in model.getListOfRules() if not r.isAlgebraic()}
-    for column in df.columns:
-        if column == "conditionName":
-            continue
-        if column in compartments:
-            raise PetabError(
-                f"{file}: compartment sizes in the condition table (column {column!r}) "
-                "are not supported"
-            )
-        if column in rule_targets:
-            raise PetabError(
-                f"{file}: column {column!r} of the condition table overrides a quantity "
-                "defined by an SBML rule, which has no effect in a simulation"
-            )
-
-
 def read_problem(yaml_path: str | Path) -> ReadProblem:
     """Read, lint and check a PEtab v1 problem.
 
@@ -300,17 +166,16 @@ def read_problem(yaml_path: str | Path) -> ReadProblem:
     # Unsupported features first (so that the message names the feature even where the
     # linter would also object), then the linter for everything else.
     try:
-        _check_sbml(model, files["model"])
-        _check_parameters(problem, files["parameters"])
-        _check_observables(problem, files["observables"])
-        _check_measurements(problem, files["measurements"])
-        _check_conditions(problem, model, files["conditions"])
+        issues = unsupported_features(problem, model, files)
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
-        if isinstance(exc, PetabError):
-            raise
         _lint(problem, yaml_path.name)  # a malformed table: let the linter say what is wrong
         # pragma: no cover - the linter has objected to the malformed table just above
         raise PetabError(f"{yaml_path.name}: malformed PEtab tables ({exc!r})") from exc
+    if len(issues) == 1:
+        raise PetabError(issues[0].message)
+    if issues:
+        listed = "; ".join(f"({k}) {issue}" for k, issue in enumerate(issues, start=1))
+        raise PetabError(f"{yaml_path.name}: {len(issues)} unsupported PEtab features: {listed}")
     _lint(problem, yaml_path.name)
     sbml = (yaml_path.parent / files["model"]).read_text(encoding="utf-8")
     return ReadProblem(

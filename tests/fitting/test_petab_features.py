@@ -843,3 +843,15 @@ def test_analytic_scale_and_offset_equal_brute_force_optimisation(
     if transform == "lin":
         assert_allclose(brute.x[1], solution.offsets[0], atol=1e-5)
     assert brute.fun == pytest.approx(best, abs=1e-8)
+
+
+def test_every_unsupported_feature_is_reported_at_once(tmp_path: Path) -> None:
+    tables = default_tables()
+    _edit(tables, "parameters", 0, objectivePriorType="normal", objectivePriorParameters="0;1")
+    _edit(tables, "observables", 0, noiseDistribution="log-normal")
+    with pytest.raises(
+        PetabError,
+        match=r"problem\.yaml: 2 unsupported PEtab features: \(1\) parameters\.tsv: objective "
+        r"priors .*; \(2\) observables\.tsv: noiseDistribution 'log-normal' of observable 'obs_A'",
+    ):
+        load_petab(write_problem(tmp_path, tables=tables))

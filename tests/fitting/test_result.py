@@ -59,9 +59,10 @@ def _result(starts: list[StartResult], **kw) -> FitResult:
 def fitted() -> FitResult:
     """A real fit of the chain problem with two failing starts (fail region log10_k1 > -0.5)."""
     problem = ChainProblem.simulate_data(seed=1, fail_region=(0, -0.5))
-    result = fit_multistart(problem, n_starts=10, seed=1, workers=1, progress=False)
-    result.metadata = {"variant": "chain", "dataset": "synthetic seed 1", "tags": [1, 2.5]}
-    return result
+    metadata = {"variant": "chain", "dataset": "synthetic seed 1", "tags": [1, 2.5]}
+    return fit_multistart(
+        problem, n_starts=10, seed=1, workers=1, progress=False, metadata=metadata
+    )
 
 
 # -- statistics -----------------------------------------------------------------------------
@@ -296,3 +297,13 @@ def test_plots_are_labelled_and_savefigable(fitted, tmp_path):
     ax2.figure.savefig(tmp_path / "parameters.png")
     assert (tmp_path / "waterfall.png").stat().st_size > 1000
     plt.close("all")
+
+
+def test_a_fit_result_is_immutable(fitted):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fitted.seed = 3
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        fitted.metadata["variant"] = "other"
+    assert fitted.metadata["variant"] == "chain"

@@ -1,0 +1,196 @@
+"""Which PEtab v1 features paracrine cannot import, as data: every check returns
+:class:`FeatureIssue` records (file and message), so that a problem using several unsupported
+features is refused once, naming all of them, instead of one at a time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from paracrine.fitting.objective.noise import Distribution, Transform
+
+__all__ = ["SUPPORTED_DISTRIBUTIONS", "SUPPORTED_SCALES", "FeatureIssue", "unsupported_features"]
+
+SUPPORTED_SCALES = tuple(t.name.lower() for t in Transform)
+SUPPORTED_TRANSFORMATIONS = SUPPORTED_SCALES
+SUPPORTED_DISTRIBUTIONS = tuple(d.name.lower() for d in Distribution)
+
+
+@dataclass(frozen=True)
+class FeatureIssue:
+    """One unsupported feature: the message names it, the file and where in the file."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def unsupported_features(problem: Any, model: Any, files: dict[str, str]) -> list[FeatureIssue]:
+    """Every unsupported feature of a read problem (``petab.v1.Problem`` and its libsbml model).
+
+    Raises
+    ------
+    KeyError, AttributeError, TypeError, ValueError
+        On malformed tables (the caller lets the PEtab linter say what is wrong).
+    """
+    issues: list[FeatureIssue] = []
+    _check_sbml(model, files["model"], issues)
+    _check_parameters(problem, files["parameters"], issues)
+    _check_observables(problem, files["observables"], issues)
+    _check_measurements(problem, files["measurements"], issues)
+    _check_conditions(problem, model, files["conditions"], issues)
+    return issues
+
+
+def _nonempty(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return str(value).strip() != ""
+
+
+def _check_parameters(problem: Any, file: str, issues: list[FeatureIssue]) -> None:
+    df = problem.parameter_df
+    if "objectivePriorType" in df.columns:
+        used = [pid for pid, v in df["objectivePriorType"].items() if _nonempty(v)]
+        if used:
+            issues.append(
+                FeatureIssue(
+                    f"{file}: objective priors (column objectivePriorType, parameters {used}) "
+                    "are not supported"
+                )
+            )
+    if "initializationPriorType" in df.columns:
+        used = [
+            pid
+            for pid, v in df["initializationPriorType"].items()
+            if _nonempty(v) and str(v) != "parameterScaleUniform"
+        ]
+        if used:
+            issues.append(
+                FeatureIssue(
+                    f"{file}: initialization priors other than parameterScaleUniform (column "
+                    f"initializationPriorType, parameters {used}) are not supported: starts are "
+                    "drawn uniformly on the parameter scale"
+                )
+            )
+    for pid, scale in df["parameterScale"].items():
+        if str(scale) not in SUPPORTED_SCALES:
+            issues.append(
+                FeatureIssue(
+                    f"{file}: parameterScale {scale!r} of parameter {pid!r} is not supported "
+                    f"(expected one of {', '.join(SUPPORTED_SCALES)})"
+                )
+            )
+
+
+def _check_observables(problem: Any, file: str, issues: list[FeatureIssue]) -> None:
+    df = problem.observable_df
+    for column, allowed, default in (
+        ("observableTransformation", SUPPORTED_TRANSFORMATIONS, "lin"),
+        ("noiseDistribution", SUPPORTED_DISTRIBUTIONS, "normal"),
+    ):
+        if column not in df.columns:
+            continue
+        for oid, value in df[column].items():
+            value = str(value) if _nonempty(value) else default
+            if value not in allowed:
+                issues.append(
+                    FeatureIssue(
+                        f"{file}: {column} {value!r} of observable {oid!r} is not supported "
+                        f"(expected one of {', '.join(allowed)})"
+                    )
+                )
+
+
+def _check_measurements(problem: Any, file: str, issues: list[FeatureIssue]) -> None:
+    df = problem.measurement_df
+    times = df["time"].astype(float)
+    if (~times.apply(math.isfinite)).any():
+        row = int(times.index[~times.apply(math.isfinite)][0])
+        issues.append(
+            FeatureIssue(
+                f"{file}: steady-state measurements (time = inf, row {row + 2}, column time) "
+                "are not supported"
+            )
+        )
+    if (times < 0).any():
+        row = int(times.index[times < 0][0])
+        issues.append(
+            FeatureIssue(f"{file}: negative measurement time at row {row + 2}, column time")
+        )
+    # Some collections repeat observable settings in the measurement table (not a PEtab v1
+    # column): accept them when they agree with the observable table, refuse when they differ.
+    obs = problem.observable_df
+    for column, default in (("observableTransformation", "lin"), ("noiseDistribution", "normal")):
+        if column not in df.columns:
+            continue
+        for row, (oid, value) in enumerate(zip(df["observableId"], df[column], strict=True)):
+            if not _nonempty(value):
+                continue
+            declared = obs.loc[oid, column] if column in obs.columns else default
+            declared = str(declared) if _nonempty(declared) else default
+            if str(value) != declared:
+                issues.append(
+                    FeatureIssue(
+                        f"{file}: per-measurement {column} {value!r} (row {row + 2}) differs from "
+                        f"{declared!r} of observable {oid!r} in the observable table; "
+                        "per-measurement noise models are not supported"
+                    )
+                )
+
+
+def _check_sbml(model: Any, file: str, issues: list[FeatureIssue]) -> None:
+    import libsbml
+
+    for rule in model.getListOfRules():
+        if rule.isAlgebraic():
+            issues.append(FeatureIssue(f"{file}: SBML algebraic rules are not supported"))
+    for reaction in model.getListOfReactions():
+        if reaction.isSetFast() and reaction.getFast():
+            issues.append(
+                FeatureIssue(
+                    f"{file}: fast reactions (reaction {reaction.getId()!r}) are not supported"
+                )
+            )
+    formulas = [r.getMath() for r in model.getListOfRules()]
+    formulas += [
+        r.getKineticLaw().getMath() for r in model.getListOfReactions() if r.isSetKineticLaw()
+    ]
+    formulas += [a.getMath() for a in model.getListOfInitialAssignments()]
+    for event in model.getListOfEvents():
+        if event.isSetDelay():
+            issues.append(
+                FeatureIssue(
+                    f"{file}: delayed SBML events (event {event.getId()!r}) are not supported"
+                )
+            )
+    for math_ast in formulas:
+        if math_ast is not None and "delay(" in (libsbml.formulaToL3String(math_ast) or ""):
+            issues.append(FeatureIssue(f"{file}: the SBML delay() function is not supported"))
+
+
+def _check_conditions(problem: Any, model: Any, file: str, issues: list[FeatureIssue]) -> None:
+    df = problem.condition_df
+    compartments = {c.getId() for c in model.getListOfCompartments()}
+    rule_targets = {r.getVariable() for r in model.getListOfRules() if not r.isAlgebraic()}
+    for column in df.columns:
+        if column == "conditionName":
+            continue
+        if column in compartments:
+            issues.append(
+                FeatureIssue(
+                    f"{file}: compartment sizes in the condition table (column {column!r}) "
+                    "are not supported"
+                )
+            )
+        if column in rule_targets:
+            issues.append(
+                FeatureIssue(
+                    f"{file}: column {column!r} of the condition table overrides a quantity "
+                    "defined by an SBML rule, which has no effect in a simulation"
+                )
+            )
