@@ -9,6 +9,7 @@ and plots of fits over data.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -210,12 +211,12 @@ class BlotFit:
     def save(self, path: str | Path) -> Path:
         """Write the fit as JSON (the result plus what rebuilds the problem)."""
         path = Path(path)
-        if "problem" not in self.result.metadata:  # a result not made from this problem
-            raise FitError(
-                f"cannot save to {path}: the fit result's metadata lacks the 'problem' entry "
-                "that BlotProblem.metadata provides (fit with fit_blots or fit_multistart)"
-            )
-        self.result.to_json(path)
+        result = self.result
+        if "problem" not in result.metadata:  # e.g. a result assembled by hand: a saved copy
+            # carries what rebuilds the problem (the result itself stays as it is)
+            metadata = {**result.metadata, "problem": self.problem.settings()}
+            result = dataclasses.replace(result, metadata=metadata)
+        result.to_json(path)
         return path
 
     @classmethod

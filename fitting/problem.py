@@ -1,5 +1,6 @@
 """The blot fitting problem: a model variant, phospho-blot time courses, and which parameters
-are free — as a :class:`~paracrine.fitting.engine.ResidualProblem` for the multistart engine.
+are free — a :class:`~paracrine.fitting.objective.HierarchicalProblem` (the shared objective
+layer) that :func:`~paracrine.fitting.engine.fit_multistart` fits.
 
 Observation model (DESIGN.md, BIOLOGY.md "Western blot quantification")::
 
@@ -8,8 +9,9 @@ Observation model (DESIGN.md, BIOLOGY.md "Western blot quantification")::
 
 where h_i is the model's phosphorylated fraction for the measurement's cell line, condition,
 time and read-out. The per-blot scale factors s_b and (unless given) the per-read-out noise
-levels σ_k are solved in closed form inside the objective (hierarchical optimisation), so the
-optimiser sees only the kinetic parameters θ, on log10 scale:
+levels σ_k are solved in closed form inside the objective (hierarchical optimisation, by the
+shared :class:`~paracrine.fitting.objective.InnerSolver`), so the optimiser sees only the
+kinetic parameters θ, on log10 scale:
 
 * scales, given θ and σ: log s_b = Σ_b w_i (log y_i − log h_i) / Σ_b w_i with w_i = 1/σ_k²
   (log-normal), s_b = Σ_b w_i y_i h_i / Σ_b w_i h_i² (normal);

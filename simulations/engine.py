@@ -12,7 +12,7 @@ process recompiles it lazily, ~10 ms for paracrine's model once its SBML is cach
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -243,9 +243,15 @@ class Simulator:
         except RuntimeError as exc:
             raise SimulationError(f"pre-equilibration{where} failed: {exc}") from None
 
-    def integrate(self, grid: np.ndarray) -> np.ndarray:
+    def integrate(
+        self, grid: np.ndarray, *, restore: Callable[[], None] | None = None
+    ) -> np.ndarray:
         """Integrate from the current state over *grid* (first entry: the current time);
         returns the :attr:`selections` at every grid time.
+
+        *restore* puts the start state back for the retry below (a caller that can rebuild
+        it saves reading the state out before every integration); without it the state is
+        read and kept.
 
         After a CVODE failure it retries once from the same state with BDF order at most 2
         and a 1e-4× absolute tolerance, then restores the settings. At extreme parameter
@@ -260,7 +266,7 @@ class Simulator:
             If the retry fails too (callers turn it into a SimulationError naming the run).
         """
         rr = self.rr
-        start = rr.model.getFloatingSpeciesAmounts()
+        start = rr.model.getFloatingSpeciesAmounts() if restore is None else None
         try:
             return np.asarray(rr.simulate(times=grid))
         except RuntimeError:
@@ -268,7 +274,10 @@ class Simulator:
             integrator.maximum_bdf_order = 2
             self._apply_tolerances(self._tolerances, atol_factor=1e-4)
             try:
-                rr.model.setFloatingSpeciesAmounts(start)
+                if restore is None:
+                    rr.model.setFloatingSpeciesAmounts(start)
+                else:
+                    restore()
                 self.n_retries += 1
                 return np.asarray(rr.simulate(times=grid))
             finally:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from paracrine.errors import FitError
-from paracrine.fitting.objective.noise import LN10, Transform, transform
+from paracrine.fitting.objective.noise import LN10, Transform, TransformMasks, transform
 
 __all__ = ["InnerLayout", "InnerSolution", "InnerSolver"]
 
@@ -207,7 +207,8 @@ class InnerSolver:
         self.floor = floor
         self.max_iterations = max_iterations
         codes = layout.codes
-        self.ty = transform(self.y, codes)
+        self.masks = TransformMasks(codes)
+        self.ty = transform(self.y, self.masks)
         self._log = codes != Transform.LIN
         # natural log of the transform's base: t(s·h) = t(h) + log(s)/ln(base)
         self._per_ln = np.where(codes == Transform.LOG10, 1.0 / LN10, 1.0)
@@ -222,6 +223,7 @@ class InnerSolver:
             self._lin_scaled &= ~in_joint
         self._joint_scales = joint_scales
         self._joint_offsets = np.unique(layout.offset[self._joint & (layout.offset >= 0)])
+        self._any_group = bool(layout.n_scales or layout.n_offsets)
         # a scale group spanning several σ values makes scales depend on σ
         self._coupled = self._scale_sigma_coupling()
         self._n_sigma = np.bincount(layout.sigma[layout.sigma >= 0], minlength=layout.n_sigmas)
@@ -242,7 +244,9 @@ class InnerSolver:
         layout = self.layout
         scales = np.ones(layout.n_scales)
         offsets = np.zeros(layout.n_offsets)
-        th = transform(h, layout.codes, self.floor)
+        th = transform(h, self.masks, self.floor)
+        if not self._any_group:
+            return scales, offsets, th
         model = th.copy()
         w = 1.0 / sigma_rows**2
         n_s = layout.n_scales

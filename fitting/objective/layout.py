@@ -4,7 +4,7 @@ runs each free parameter touches (what a finite-difference step must re-simulate
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,10 +60,13 @@ class MeasurementLayout:
     def n_runs(self) -> int:
         return len(self.run_times)
 
-    @property
-    def offsets(self) -> np.ndarray:
-        """First row of each run in the stacked matrix (and the total, last)."""
-        return np.concatenate(([0], np.cumsum([t.size for t in self.run_times]))).astype(np.intp)
+    def __post_init__(self) -> None:
+        offsets = np.concatenate(([0], np.cumsum([t.size for t in self.run_times])))
+        object.__setattr__(self, "offsets", offsets.astype(np.intp))
+        object.__setattr__(self, "_bounds", offsets.astype(int).tolist())
+
+    #: First row of each run in the stacked matrix (and the total, last); set at construction.
+    offsets: np.ndarray = field(init=False, repr=False, compare=False)
 
     def stack(self, sims: Sequence[np.ndarray]) -> np.ndarray:
         """One matrix of all runs' outputs."""
@@ -74,9 +77,9 @@ class MeasurementLayout:
     ) -> np.ndarray:
         """A copy of *stacked* with the blocks of *runs* replaced by *sims*."""
         out = stacked.copy()
-        offsets = self.offsets
-        for k, block in zip(runs, sims, strict=True):
-            out[offsets[k] : offsets[k + 1]] = block
+        bounds = self._bounds
+        for k, block in zip(runs.tolist(), sims, strict=True):
+            out[bounds[k] : bounds[k + 1]] = block
         return out
 
     def gather(self, stacked: np.ndarray) -> np.ndarray:

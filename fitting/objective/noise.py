@@ -24,6 +24,7 @@ __all__ = [
     "LOG_FLOOR",
     "Distribution",
     "Transform",
+    "TransformMasks",
     "jacobian_term",
     "nllh_terms",
     "transform",
@@ -58,14 +59,30 @@ class Distribution(enum.IntEnum):
         return cls[name.upper()]
 
 
-def transform(values: np.ndarray, codes: np.ndarray, floor: float = LOG_FLOOR) -> np.ndarray:
-    """Apply each row's :class:`Transform` (codes per row); log arguments floored at *floor*."""
+class TransformMasks:
+    """Which rows of a code array are log and log10, computed once (hot loops reuse them)."""
+
+    def __init__(self, codes: np.ndarray) -> None:
+        codes = np.asarray(codes)
+        self.log = codes == int(Transform.LOG)
+        self.log10 = codes == int(Transform.LOG10)
+        self.any_log = bool(self.log.any())
+        self.any_log10 = bool(self.log10.any())
+
+
+def transform(
+    values: np.ndarray, codes: np.ndarray | TransformMasks, floor: float = LOG_FLOOR
+) -> np.ndarray:
+    """Apply each row's :class:`Transform` (codes per row, or their precomputed
+    :class:`TransformMasks`); log arguments floored at *floor*."""
+    masks = codes if isinstance(codes, TransformMasks) else TransformMasks(codes)
     out = np.array(values, dtype=float)
-    log = codes == Transform.LOG
-    log10 = codes == Transform.LOG10
-    if log.any():
+    if not (masks.any_log or masks.any_log10):
+        return out
+    log, log10 = masks.log, masks.log10
+    if masks.any_log:
         out[log] = np.log(np.maximum(out[log], floor))
-    if log10.any():
+    if masks.any_log10:
         out[log10] = np.log10(np.maximum(out[log10], floor))
     return out
 

@@ -55,17 +55,23 @@ def to_scale(v: np.ndarray, scales: np.ndarray) -> np.ndarray:
     return out
 
 
+def _set_by_conditions(spec: PetabSpec) -> set[int]:
+    """Parameters (theta_ext indices) that a condition sets in the model: never inner."""
+    used: set[int] = set()
+    for cond in spec.condition_params.values():
+        used.update(int(s) for s in cond)
+    for species in spec.condition_species.values():
+        used.update(int(s) for _, s in species)
+    return used
+
+
 def find_inner_groups(spec: PetabSpec) -> list[InnerGroup]:
     """Estimated parameters used only as the whole noise formula of some measurements (with
     one noise distribution): their optimum is closed-form (σ² = mean d², b = mean |d|)."""
     n_table = len(spec.table_ids)
     whole: dict[int, list[int]] = {}  # table index -> measurement rows (whole noise)
     dist: dict[int, set[bool]] = {}
-    other: set[int] = set()
-    for cond in spec.condition_params.values():
-        other.update(int(s) for s in cond)
-    for species in spec.condition_species.values():
-        other.update(int(s) for _, s in species)
+    other = _set_by_conditions(spec)
     other.update(int(s) for s in spec.obs_src.ravel() if s >= 0)
     for obs in spec.observables:
         name = obs.noise_symbol
@@ -157,11 +163,7 @@ def find_scale_groups(spec: PetabSpec, excluded: set[int]) -> list[ScaleGroup]:
 
     n_table = len(spec.table_ids)
     uses: dict[int, list[tuple[str, np.ndarray]]] = {}
-    other: set[int] = set(excluded)
-    for cond in spec.condition_params.values():
-        other.update(int(s) for s in cond)
-    for species in spec.condition_species.values():
-        other.update(int(s) for _, s in species)
+    other = _set_by_conditions(spec) | set(excluded)
     for obs in spec.observables:
         candidates = {
             name

@@ -68,7 +68,13 @@ from paracrine.fitting.objective import (
     InnerSolver,
     MeasurementLayout,
 )
-from paracrine.fitting.objective.noise import Distribution, Transform, nllh_terms, transform
+from paracrine.fitting.objective.noise import (
+    Distribution,
+    Transform,
+    TransformMasks,
+    nllh_terms,
+    transform,
+)
 from paracrine.fitting.petab.build import PetabSpec
 from paracrine.fitting.petab.inner import (
     find_inner_groups,
@@ -163,6 +169,7 @@ class PetabProblem(HierarchicalProblem):
         self._noise_index = np.array([g.table_index for g in noise_groups], dtype=np.intp)
         free_scales = spec.scales[self._free]
         self._free_scales = free_scales
+        self._free_masks = TransformMasks(free_scales)
         self.parameter_names = tuple(spec.table_ids[i] for i in self._free)
         self.inner_parameter_names = tuple(
             spec.table_ids[i] for i in (*self._scale_index, *self._offset_index, *self._noise_index)
@@ -232,6 +239,7 @@ class PetabProblem(HierarchicalProblem):
         self._nominal_theta = np.concatenate([spec.nominal, spec.constants])
         self._using = {int(t): observables_using(spec, int(t)) for t in self._free}
         self._runner: PetabRunner | None = None
+        self._tolerance_cache: dict[tuple[float, float], Tolerances] = {}
         self._compiled: list[tuple[Any, Any, list]] | None = None
         self.capabilities = Capabilities(
             alternating_inner=True,
@@ -257,7 +265,7 @@ class PetabProblem(HierarchicalProblem):
     # -- state -----------------------------------------------------------------------------------
     def reset(self) -> None:
         super().reset()
-        self._observed: tuple[np.ndarray, bytes, np.ndarray, np.ndarray] | None = None
+        self._observed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -274,13 +282,25 @@ class PetabProblem(HierarchicalProblem):
     # -- simulation ----------------------------------------------------------------------------
     def _simulator(self) -> PetabRunner:
         if self._runner is None:
-            self._runner = PetabRunner(self.sbml, self.spec, Tolerances(self.rtol, self.atol))
+            self._runner = PetabRunner(self.sbml, self.spec, self._tolerances(False))
         return self._runner
+
+    def _tolerances(self, precise: bool) -> Tolerances:
+        # built once per setting: this sits in the hot loop of every simulation
+        key = (self.precise_rtol, self.precise_atol) if precise else (self.rtol, self.atol)
+        cached = self._tolerance_cache.get(key)
+        if cached is None:
+            cached = self._tolerance_cache[key] = Tolerances(*key)
+        return cached
 
     def _theta(self, x: np.ndarray | None) -> np.ndarray:
         theta = self._theta_base.copy()
         if x is not None:
-            theta[self._free] = to_natural(np.asarray(x, dtype=float), self._free_scales)
+            natural = np.array(x, dtype=float)
+            log, log10 = self._free_masks.log, self._free_masks.log10
+            natural[log] = np.exp(natural[log])
+            natural[log10] = 10.0 ** natural[log10]
+            theta[self._free] = natural
         return theta
 
     def _simulate_theta(
@@ -288,10 +308,10 @@ class PetabProblem(HierarchicalProblem):
     ) -> list[np.ndarray]:
         runner = self._simulator()
         if precise:
-            runner.set_tolerances(Tolerances(self.precise_rtol, self.precise_atol))
+            runner.set_tolerances(self._tolerances(True))
             rtol_ss, atol_ss = 1e-10, 1e-13
         else:
-            runner.set_tolerances(Tolerances(self.rtol, self.atol))
+            runner.set_tolerances(self._tolerances(False))
             rtol_ss, atol_ss = 1e-8, 1e-11
         indices = range(len(self.spec.runs)) if runs is None else runs
         return [runner.run(int(i), theta, rtol_ss=rtol_ss, atol_ss=atol_ss) for i in indices]
@@ -367,10 +387,10 @@ class PetabProblem(HierarchicalProblem):
         ):
             # only an observation parameter moved: re-evaluate the formulas it enters
             only = self._using[int(self._free[changed])]
-            return self._observe_theta(stacked, theta, only, (base[2].copy(), base[3].copy()))
+            return self._observe_theta(stacked, theta, only, (base[1].copy(), base[2].copy()))
         h, sigma = self._observe_theta(stacked, theta)
-        if changed is None:
-            self._observed = (stacked, np.asarray(x, dtype=float).tobytes(), h.copy(), sigma.copy())
+        if changed is None:  # the base of later partial updates (never modified in place)
+            self._observed = (stacked, h, sigma)
         return h, sigma
 
     def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
@@ -520,7 +540,7 @@ class PetabProblem(HierarchicalProblem):
         theta = self._full_theta(values)
         stacked = self.layout.stack(self._simulate_theta(theta, precise))
         h, sigma = self._observe_theta(stacked, theta)
-        d = transform(h, self.inner.layout.codes) - self.inner.ty
+        d = transform(h, self.inner.masks) - self.inner.ty
         value = nllh_terms(d, sigma, self._laplace) + self._jacobian_term
         return value if np.isfinite(value) else np.inf
 

@@ -61,7 +61,7 @@ class PetabRunner:
         _ = self.sim.rr  # compile now: libRoadRunner refusing the model is an import error
 
     def set_tolerances(self, tolerances: Tolerances) -> None:
-        if self.sim.tolerances != tolerances:
+        if self.sim.tolerances is not tolerances and self.sim.tolerances != tolerances:
             self.sim.set_tolerances(tolerances)
 
     def _apply(self, condition: str, theta_ext: np.ndarray) -> None:
@@ -84,11 +84,11 @@ class PetabRunner:
         """
         run = self.spec.runs[index]
         sim = self.sim
-        rr = sim.rr
         where = f"condition {run.sim!r}" + (
             f" (pre-equilibrated in {run.preeq!r})" if run.preeq else ""
         )
-        try:
+
+        def prepare() -> None:
             if run.preeq is not None:
                 self._apply(run.preeq, theta_ext)
                 sim.reset()
@@ -101,17 +101,21 @@ class PetabRunner:
                     rtol=rtol_ss,
                     atol=atol_ss,
                 )
-                rr.model.setTime(0.0)
+                sim.rr.model.setTime(0.0)
                 self._apply(run.sim, theta_ext)
             else:
                 self._apply(run.sim, theta_ext)
                 sim.reset()
             self._apply_species(run.sim, theta_ext)
+
+        try:
+            prepare()
             times = run.times
             if times[-1] == 0.0:
+                rr = sim.rr
                 return np.array([[rr.getValue(c) for c in sim.selections]])
             if times[0] == 0.0:
-                return sim.integrate(times)
-            return sim.integrate(np.concatenate(([0.0], times)))[1:]
+                return sim.integrate(times, restore=prepare)
+            return sim.integrate(np.concatenate(([0.0], times)), restore=prepare)[1:]
         except RuntimeError as exc:
             raise SimulationError(f"{where}: CVODE failed: {exc}") from exc
