@@ -23,6 +23,14 @@ from paracrine.fitting.engine import fit_multistart
 from paracrine.fitting.local import FitOptions
 from paracrine.fitting.problem import BlotProblem
 from paracrine.fitting.result import FitResult
+from paracrine.vocabulary import (
+    COMBINATION,
+    CONTROL,
+    IL6_ARM,
+    READOUTS,
+    VEGF_ARM,
+    condition_label,
+)
 
 __all__ = [
     "BLOT_FIT_OPTIONS",
@@ -38,7 +46,7 @@ __all__ = [
 BLOT_FIT_OPTIONS = FitOptions(ftol=1e-5, xtol=1e-5)
 
 #: Read-outs of claim 4 (MAPK, AKT, p38) and the time the "sustained" level is read at.
-CLAIM4_READOUTS = ("pERK", "pAKT", "p38")
+CLAIM4_READOUTS = READOUTS[:3]
 SUSTAINED_TIME_MIN = 120.0
 
 
@@ -63,10 +71,10 @@ def combination_effect(simulation, readouts: Sequence[str] = CLAIM4_READOUTS):  
     rows = []
     for line in lines:
         for readout in readouts:
-            basal = float(simulation.get(f"control [{line}]", readout)[0])
+            basal = float(simulation.get(condition_label(CONTROL, line), readout)[0])
             get = {
-                arm: simulation.get(f"{arm} [{line}]", readout) / basal
-                for arm in ("IL-6", "VEGF", "IL-6+VEGF")
+                arm: simulation.get(condition_label(arm, line), readout) / basal
+                for arm in (IL6_ARM, VEGF_ARM, COMBINATION)
             }
             peak = {arm: float(v.max()) for arm, v in get.items()}
             late = {arm: float(v[k120]) for arm, v in get.items()}
@@ -74,14 +82,14 @@ def combination_effect(simulation, readouts: Sequence[str] = CLAIM4_READOUTS):  
                 {
                     "cell_line": line,
                     "readout": readout,
-                    "peak_il6": peak["IL-6"],
-                    "peak_vegf": peak["VEGF"],
-                    "peak_combo": peak["IL-6+VEGF"],
-                    "level120_il6": late["IL-6"],
-                    "level120_vegf": late["VEGF"],
-                    "level120_combo": late["IL-6+VEGF"],
-                    "stronger": peak["IL-6+VEGF"] > max(peak["IL-6"], peak["VEGF"]),
-                    "sustained": late["IL-6+VEGF"] > max(late["IL-6"], late["VEGF"]),
+                    "peak_il6": peak[IL6_ARM],
+                    "peak_vegf": peak[VEGF_ARM],
+                    "peak_combo": peak[COMBINATION],
+                    "level120_il6": late[IL6_ARM],
+                    "level120_vegf": late[VEGF_ARM],
+                    "level120_combo": late[COMBINATION],
+                    "stronger": peak[COMBINATION] > max(peak[IL6_ARM], peak[VEGF_ARM]),
+                    "sustained": late[COMBINATION] > max(late[IL6_ARM], late[VEGF_ARM]),
                 }
             )
     return pd.DataFrame(rows)
@@ -130,19 +138,12 @@ class BlotFit:
 
         Doses default to those in the data (the first non-zero dose of each ligand).
         """
-        from paracrine.simulations import Condition, simulate
+        from paracrine.simulations import arm_conditions, simulate
 
         frame = self.problem.data.frame
         il6 = il6_ng_ml if il6_ng_ml is not None else _first_dose(frame, "il6_ng_ml")
         vegf = vegf_ng_ml if vegf_ng_ml is not None else _first_dose(frame, "vegf_ng_ml")
-        conditions = []
-        for line in self.problem.cell_lines:
-            conditions += [
-                Condition(f"control [{line}]", line),
-                Condition(f"IL-6 [{line}]", line, il6_ng_ml=il6),
-                Condition(f"VEGF [{line}]", line, vegf_ng_ml=vegf),
-                Condition(f"IL-6+VEGF [{line}]", line, il6_ng_ml=il6, vegf_ng_ml=vegf),
-            ]
+        conditions = arm_conditions(self.problem.cell_lines, il6, vegf)
         grid = np.linspace(0.0, 240.0, 49) if times is None else times
         return simulate(self.model, conditions, times=grid, outputs=self.problem.readouts)
 

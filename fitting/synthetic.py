@@ -12,7 +12,8 @@ import numpy as np
 
 from paracrine.errors import InvalidInputError
 from paracrine.models import Model
-from paracrine.simulations import Condition, simulate
+from paracrine.simulations import arm_conditions, arm_doses, simulate
+from paracrine.vocabulary import CONTROL, condition_label
 
 __all__ = ["simulate_blots"]
 
@@ -50,17 +51,8 @@ def simulate_blots(
     if replicates < 1:
         raise InvalidInputError(f"replicates: expected >= 1, received {replicates}")
     lines = tuple(cell_lines or model.cell_lines)
-    arms = {
-        "control": (0.0, 0.0),
-        "IL-6": (il6_ng_ml, 0.0),
-        "VEGF": (0.0, vegf_ng_ml),
-        "IL-6+VEGF": (il6_ng_ml, vegf_ng_ml),
-    }
-    conditions = [
-        Condition(f"{arm} [{line}]", line, il6_ng_ml=d[0], vegf_ng_ml=d[1])
-        for line in lines
-        for arm, d in arms.items()
-    ]
+    arms = arm_doses(il6_ng_ml, vegf_ng_ml)
+    conditions = arm_conditions(lines, il6_ng_ml, vegf_ng_ml)
     times = np.asarray(times_min, dtype=float)
     sim = simulate(model, conditions, times=times, outputs=list(readouts))
     rng = np.random.default_rng(seed)
@@ -72,9 +64,9 @@ def simulate_blots(
                 blot = f"{line}_{readout}_r{rep}"
                 scale = float(np.exp(rng.normal(0.0, scale_sd_log)))
                 for arm, (il6, vegf) in arms.items():
-                    course = sim.get(f"{arm} [{line}]", readout)
+                    course = sim.get(condition_label(arm, line), readout)
                     for k, t in enumerate(times):
-                        if t == 0 and arm != "control":
+                        if t == 0 and arm != CONTROL:
                             continue  # the stimulated arms share the unstimulated 0-min lane
                         value = scale * course[k] * float(np.exp(rng.normal(0.0, sigma_log)))
                         rows.append((line, arm, il6, vegf, float(t), readout, value, rep, blot))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from paracrine.errors import UnknownNameError
+from paracrine.models.targets import AUTOCRINE_SWITCH
 
 __all__ = ["VARIANTS", "Variant", "get_variant", "list_variants"]
 
@@ -40,7 +41,7 @@ class Variant:
     references: str = ""
 
 
-_AUTOCRINE = {"k_vegf_auto_tx": 1e-3}
+_AUTOCRINE = {AUTOCRINE_SWITCH: 1e-3}
 _CROSS_ACTIVATION = {"k_stat3_vegfr2": 1e-2}
 _SATURABLE = {"inv_Km_fb": 1e-2}
 

@@ -9,6 +9,8 @@ from paracrine.simulations.conditions import (
     Knockdown,
     Knockout,
     Perturbation,
+    arm_conditions,
+    arm_doses,
     standard_conditions,
 )
 from paracrine.simulations.doses import METRICS, DoseMatrix, dose_matrix
@@ -41,6 +43,8 @@ __all__ = [
     "SimulationResult",
     "Simulator",
     "Tolerances",
+    "arm_conditions",
+    "arm_doses",
     "check_times",
     "dose_matrix",
     "simulate",

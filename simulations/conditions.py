@@ -10,11 +10,13 @@ still starts from the unstimulated steady state of its (perturbed) cell line.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models.targets import INHIBITOR_TARGETS, KNOCKOUT_TARGETS
 from paracrine.simulations import units
+from paracrine.vocabulary import COMBINATION, CONTROL, IL6_ARM, VEGF_ARM, condition_label
 
 # KNOCKOUT_TARGETS and INHIBITOR_TARGETS are defined in paracrine.models.targets and
 # re-exported here (and from paracrine.simulations), where the perturbations use them.
@@ -206,13 +208,35 @@ class Condition:
         return factors
 
 
+def arm_doses(il6_ng_ml: float, vegf_ng_ml: float) -> dict[str, tuple[float, float]]:
+    """``{arm: (IL-6, VEGF) in ng/mL}`` of the paper's four arms."""
+    return {
+        CONTROL: (0.0, 0.0),
+        IL6_ARM: (il6_ng_ml, 0.0),
+        VEGF_ARM: (0.0, vegf_ng_ml),
+        COMBINATION: (il6_ng_ml, vegf_ng_ml),
+    }
+
+
 def standard_conditions(
     cell_line: str = "MCF-7", il6_ng_ml: float = 50.0, vegf_ng_ml: float = 50.0
 ) -> list[Condition]:
-    """Control, IL-6, VEGF and IL-6+VEGF for one cell line (the paper's four arms)."""
+    """Control, IL-6, VEGF and IL-6+VEGF for one cell line (the paper's four arms), named by
+    their arm."""
     return [
-        Condition("control", cell_line),
-        Condition("IL-6", cell_line, il6_ng_ml=il6_ng_ml),
-        Condition("VEGF", cell_line, vegf_ng_ml=vegf_ng_ml),
-        Condition("IL-6+VEGF", cell_line, il6_ng_ml=il6_ng_ml, vegf_ng_ml=vegf_ng_ml),
+        Condition(arm, cell_line, il6_ng_ml=il6, vegf_ng_ml=vegf)
+        for arm, (il6, vegf) in arm_doses(il6_ng_ml, vegf_ng_ml).items()
+    ]
+
+
+def arm_conditions(
+    cell_lines: Sequence[str], il6_ng_ml: float, vegf_ng_ml: float
+) -> list[Condition]:
+    """The four arms in each of *cell_lines*, named ``"<arm> [<line>]"``
+    (:func:`~paracrine.vocabulary.condition_label`): what fits, reports and synthetic blot
+    experiments simulate."""
+    return [
+        Condition(condition_label(arm, line), line, il6_ng_ml=il6, vegf_ng_ml=vegf)
+        for line in cell_lines
+        for arm, (il6, vegf) in arm_doses(il6_ng_ml, vegf_ng_ml).items()
     ]

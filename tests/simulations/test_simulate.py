@@ -284,3 +284,49 @@ def test_retry_with_low_order_bdf_rescues_a_failing_integration(monkeypatch):
     assert sim.n_retries == 1
     assert rr.integrator.maximum_bdf_order == 5  # settings restored
     assert_allclose(again, expected, rtol=1e-4, atol=1e-6)
+
+
+class _FlakyRoadRunner:
+    """Fails its first integration (as CVODE does at extreme parameters), then works."""
+
+    def __init__(self) -> None:
+        self.integrator = type(
+            "Integrator",
+            (),
+            {"maximum_bdf_order": 5, "relative_tolerance": 0.0, "absolute_tolerance": 0.0},
+        )()
+        self.model = type(
+            "Model",
+            (),
+            {
+                "getFloatingSpeciesAmounts": lambda _self: np.array([1.0]),
+                "setFloatingSpeciesAmounts": lambda _self, values: None,
+            },
+        )()
+        self.attempts = []
+
+    def simulate(self, times):
+        self.attempts.append(
+            (self.integrator.maximum_bdf_order, self.integrator.absolute_tolerance)
+        )
+        if len(self.attempts) == 1:
+            raise RuntimeError("CV_ERR_FAILURE")
+        return np.column_stack([times, times])
+
+
+@pytest.mark.parametrize("use_restore", [False, True])
+def test_integrate_retries_once_at_low_order_and_restores_its_settings(use_restore):
+    from paracrine.simulations import Simulator, Tolerances
+
+    sim = Simulator("<sbml/>", (), ("time", "A"), tolerances=Tolerances(1e-6, 1e-8))
+    sim._rr = _FlakyRoadRunner()  # the wrapper's only use of libRoadRunner is through _rr
+    sim.set_tolerances(Tolerances(1e-6, 1e-8))  # applied to the (fake) integrator
+    restored = []
+    out = sim.integrate(
+        np.array([0.0, 1.0]), restore=(lambda: restored.append(1)) if use_restore else None
+    )
+    assert_allclose(out, [[0.0, 0.0], [1.0, 1.0]])
+    assert sim._rr.attempts == [(5, 1e-8), (2, pytest.approx(1e-12))]  # BDF ≤ 2, atol × 1e-4
+    assert sim.n_retries == 1 and restored == ([1] if use_restore else [])
+    assert sim._rr.integrator.maximum_bdf_order == 5
+    assert sim._rr.integrator.absolute_tolerance == 1e-8
