@@ -144,8 +144,8 @@ class Simulator:
         if missing:
             raise InvalidInputError(f"parameters {missing} are not global parameters of the SBML")
         self._param_index = np.array([global_ids.index(p) for p in self.parameters], np.int32)
-        self.species_ids = tuple(model.getFloatingSpeciesIds())
-        self.global_parameter_ids = tuple(global_ids)
+        self._species_ids = tuple(model.getFloatingSpeciesIds())
+        self._global_parameter_ids = tuple(global_ids)
         rr.timeCourseSelections = list(self.selections) or ["time"]
         rr.integrator.stiff = True
         if self.max_steps is not None:
@@ -155,13 +155,24 @@ class Simulator:
         self._volume = np.array(
             [
                 volumes[compartments[model.getCompartmentIndexForFloatingSpecies(i)]]
-                for i in range(len(self.species_ids))
+                for i in range(len(self._species_ids))
             ]
         )
         self._n_rate_rules = int(model.getNumRateRules())
         self._rr = rr
         self._applied: Tolerances | None = None
         self._apply_tolerances(self._tolerances)
+
+    @property
+    def species_ids(self) -> tuple[str, ...]:
+        """Floating species of the compiled model, in state order."""
+        _ = self.rr
+        return self._species_ids
+
+    @property
+    def global_parameter_ids(self) -> tuple[str, ...]:
+        _ = self.rr
+        return self._global_parameter_ids
 
     # -- settings -----------------------------------------------------------------------------
     @property
@@ -187,6 +198,12 @@ class Simulator:
         else:
             integrator.absolute_tolerance = atol
         self._applied = tolerances
+
+    def set_selections(self, selections: Sequence[str]) -> None:
+        """Return these selections from :meth:`integrate` from now on."""
+        self.selections = tuple(selections)
+        if self._rr is not None:
+            self._rr.timeCourseSelections = list(self.selections) or ["time"]
 
     def set_parameters(self, values: np.ndarray) -> None:
         """Set the :attr:`parameters` (in their order) by vector."""

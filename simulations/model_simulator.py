@@ -98,7 +98,10 @@ class ModelSimulator:
     def _simulator(self) -> Simulator:
         if self._sim is None:
             model = self._model
-            species = model.species_ids
+            sim = Simulator(model.sbml, model.parameter_ids, ["time"], tolerances=self._tolerances)
+            # the compiled model names the species (reading them from the SBML with libsbml
+            # would load ~50 MB more into every worker)
+            species = sim.species_ids
             globals_ = set(model.parameter_ids)
             selections = ["time"]
             for name in self._outputs:
@@ -110,13 +113,8 @@ class ModelSimulator:
                     selections.append(name)
                 else:
                     raise UnknownNameError("output", name, [*OBSERVABLES, *species])
-            sim = Simulator(
-                model.sbml, model.parameter_ids, selections, tolerances=self._tolerances
-            )
-            _ = sim.rr  # compile now: the index arrays below need the compiled model
-            self._input_index = np.array(
-                [sim.species_ids.index(s) for s in MEDIUM_INPUTS], dtype=np.int32
-            )
+            sim.set_selections(selections)
+            self._input_index = np.array([species.index(s) for s in MEDIUM_INPUTS], dtype=np.int32)
             self._sim = sim
         return self._sim
 
