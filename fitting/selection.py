@@ -21,6 +21,7 @@ from paracrine.errors import FitError
 from paracrine.fitting.blotfit import BlotFit, fit_blots
 from paracrine.fitting.problem import BlotProblem, resolve_data
 from paracrine.models import VARIANTS, get_variant, list_variants
+from paracrine.vocabulary import ARM_COLOURS, COMBINATION, CONTROL
 
 __all__ = ["ModelSelection", "select_models"]
 
@@ -126,13 +127,14 @@ class ModelSelection:
         return self.table().to_html(index=False, float_format=lambda v: f"{v:.3f}")
 
     def plot(self, ax=None):  # -> Axes
-        """Akaike weights (bars) with ΔAIC annotated, claim-4 reproduction marked."""
+        """Akaike weights (bars) with ΔAIC annotated; bars coloured by whether the fitted
+        combination lies above both single ligands (a check additive responses also pass)."""
         import matplotlib.pyplot as plt
 
         table = self.table()
         if ax is None:
             _, ax = plt.subplots(figsize=(1.3 * len(table) + 2, 3.5))
-        colours = ["#d62728" if c else "#7f7f7f" for c in table["claim4"]]
+        colours = [ARM_COLOURS[COMBINATION if c else CONTROL] for c in table["claim4"]]
         ax.bar(table["variant"], table["akaike_weight"], color=colours)
         for i, row in table.iterrows():
             ax.text(
@@ -144,7 +146,20 @@ class ModelSelection:
                 fontsize="small",
             )
         ax.set_ylabel("Akaike weight")
-        ax.set_xlabel("variant (red: reproduces claim 4)")
+        ax.set_xlabel("variant")
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[
+                Patch(color=ARM_COLOURS[COMBINATION], label="fit: IL-6+VEGF above both singles"),
+                Patch(color=ARM_COLOURS[CONTROL], label="fit: not above both"),
+            ],
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=2,
+            fontsize="small",
+            frameon=False,
+        )
         ax.set_ylim(0, 1.1)
         ax.tick_params(axis="x", rotation=20)
         ax.figure.tight_layout()

@@ -208,6 +208,12 @@ class Condition:
         return factors
 
 
+#: Default IL-6 and VEGF-A165 doses (ng/mL) of the four arms: assumed (the paper's abstract
+#: gives none); the bundled synthetic reference data use them too (data/README.md).
+DEFAULT_IL6_NG_ML = 50.0
+DEFAULT_VEGF_NG_ML = 50.0
+
+
 def arm_doses(il6_ng_ml: float, vegf_ng_ml: float) -> dict[str, tuple[float, float]]:
     """``{arm: (IL-6, VEGF) in ng/mL}`` of the paper's four arms."""
     return {
@@ -219,7 +225,9 @@ def arm_doses(il6_ng_ml: float, vegf_ng_ml: float) -> dict[str, tuple[float, flo
 
 
 def standard_conditions(
-    cell_line: str = "MCF-7", il6_ng_ml: float = 50.0, vegf_ng_ml: float = 50.0
+    cell_line: str = "MCF-7",
+    il6_ng_ml: float = DEFAULT_IL6_NG_ML,
+    vegf_ng_ml: float = DEFAULT_VEGF_NG_ML,
 ) -> list[Condition]:
     """Control, IL-6, VEGF and IL-6+VEGF for one cell line (the paper's four arms), named by
     their arm."""
@@ -230,7 +238,9 @@ def standard_conditions(
 
 
 def arm_conditions(
-    cell_lines: Sequence[str], il6_ng_ml: float, vegf_ng_ml: float
+    cell_lines: Sequence[str],
+    il6_ng_ml: float = DEFAULT_IL6_NG_ML,
+    vegf_ng_ml: float = DEFAULT_VEGF_NG_ML,
 ) -> list[Condition]:
     """The four arms in each of *cell_lines*, named ``"<arm> [<line>]"``
     (:func:`~paracrine.vocabulary.condition_label`): what fits, reports and synthetic blot

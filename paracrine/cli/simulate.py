@@ -39,21 +39,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def conditions_for(cell_lines: Iterable[str], il6: float | None, vegf: float | None) -> list:
     """The conditions ``paracrine simulate`` runs, labelled ``"arm [line]"``: the paper's four
     arms for each line, or control and the given doses when ``--il6``/``--vegf`` are given."""
-    from paracrine.simulations import Condition, standard_conditions
+    from paracrine.simulations import Condition, arm_conditions
 
+    lines = list(cell_lines)
+    if il6 is None and vegf is None:
+        return arm_conditions(lines)
+    dose = f"IL-6 {il6 or 0:g} + VEGF {vegf or 0:g} ng/mL"
     conds = []
-    for line in cell_lines:
-        if il6 is None and vegf is None:
-            arms = standard_conditions(line)
-        else:
-            dose = f"IL-6 {il6 or 0:g} + VEGF {vegf or 0:g} ng/mL"
-            arms = [
-                Condition(CONTROL, line),
-                Condition(dose, line, il6_ng_ml=il6 or 0.0, vegf_ng_ml=vegf or 0.0),
-            ]
-        conds.extend(
-            Condition(condition_label(c.name, line), line, c.il6_ng_ml, c.vegf_ng_ml) for c in arms
-        )
+    for line in lines:
+        conds += [
+            Condition(condition_label(CONTROL, line), line),
+            Condition(
+                condition_label(dose, line), line, il6_ng_ml=il6 or 0.0, vegf_ng_ml=vegf or 0.0
+            ),
+        ]
     return conds
 
 
