@@ -34,7 +34,7 @@ from paracrine.simulations import (
 from paracrine.simulations import (
     ModelSimulator as Simulator,
 )
-from paracrine.simulations.engine import PREEQ_HORIZON_MIN
+from paracrine.simulations.model_simulator import PREEQ_HORIZON_MIN
 
 
 def bench_variant(variant: str, repeats: int) -> dict:
