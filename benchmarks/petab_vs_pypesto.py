@@ -121,6 +121,7 @@ def run_paracrine(
     lower = np.asarray(problem.lower, dtype=float)
     upper = np.asarray(problem.upper, dtype=float)
     f_nom = float(problem.nllh(x))
+    problem.update_inner(x)  # hold the noise levels, as the optimiser's rounds do
     out["nllh_nominal"] = f_nom
     out["n_free"] = int(x.size)
     log(
@@ -131,8 +132,9 @@ def run_paracrine(
     def fresh():
         # The PEtab problem caches the simulations of the last x (the optimiser evaluates
         # residuals and Jacobian at the same point); forget them so that every timed call
-        # simulates, as pyPESTO's objective does.
-        problem.reset()
+        # simulates, as pyPESTO's objective does (the noise levels held for the optimiser's
+        # round stay, as they do inside a fit).
+        problem.clear_cache()
 
     def obj():
         fresh()

@@ -487,19 +487,21 @@ class BlotProblem(HierarchicalProblem):
         out = []
         for k in indices:
             cond = self.conditions[k]
-            block = sim.run(cond, times[k], vectors[cond.cell_line])
-            if not np.all(np.isfinite(block)):
-                raise SimulationError(
-                    f"non-finite model values in condition {cond.name!r} at x = "
-                    f"{np.asarray(x).tolist()}"
-                )
-            out.append(block)
+            out.append(sim.run(cond, times[k], vectors[cond.cell_line]))
         return out
 
     def _observe(
         self, stacked: np.ndarray, x: np.ndarray, changed: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self.layout.gather(stacked), self._sigma_rows
+        h = self.layout.gather(stacked)
+        if not np.isfinite(h).all():  # one check per evaluation, not one per condition
+            row = int(np.flatnonzero(~np.isfinite(h))[0])
+            raise SimulationError(
+                f"non-finite model value at data row {row + 2} "
+                f"({self.data.frame.iloc[row]['condition']}, "
+                f"{self.data.frame.iloc[row]['cell_line']}) at x = {np.asarray(x).tolist()}"
+            )
+        return h, self._sigma_rows
 
     def _prior_z(self, x: np.ndarray) -> np.ndarray:
         return (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd

@@ -80,9 +80,14 @@ class HierarchicalProblem(Problem):
 
     # -- state ------------------------------------------------------------------------------------
     def reset(self) -> None:
+        self.clear_cache()
+        self._held_sigmas: np.ndarray | None = None
+
+    def clear_cache(self) -> None:
+        """Forget the cached simulations (the next evaluation simulates); the noise levels
+        held for the current round stay (see :meth:`reset`)."""
         self._cache_key: tuple[bytes, bool] | None = None
         self._cache_stacked: np.ndarray | None = None
-        self._held_sigmas: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

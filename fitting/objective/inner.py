@@ -224,8 +224,25 @@ class InnerSolver:
         self._joint_scales = joint_scales
         self._joint_offsets = np.unique(layout.offset[self._joint & (layout.offset >= 0)])
         self._any_group = bool(layout.n_scales or layout.n_offsets)
+        self._inner_rows = np.flatnonzero(layout.sigma >= 0)
+        self._inner_groups = layout.sigma[self._inner_rows]
         # a scale group spanning several σ values makes scales depend on σ
         self._coupled = self._scale_sigma_coupling()
+        # log-scaled rows, precomputed for the hot loop (every residual evaluation)
+        n_s = layout.n_scales
+        self._ls_rows = np.flatnonzero(self._log_scaled)
+        self._ls_groups = layout.scale[self._ls_rows]
+        self._ls_count = np.bincount(self._ls_groups, minlength=n_s).astype(float)
+        self._ls_used = self._ls_count > 0
+        self._ls_per_ln = np.ones(n_s)
+        self._ls_per_ln[self._ls_groups] = self._per_ln[self._ls_rows]
+        # within each group σ is one inner noise level: the weights cancel in the mean
+        self._ls_unweighted = all(
+            len(set(layout.sigma[layout.scale == g].tolist())) == 1
+            and layout.sigma[layout.scale == g][0] >= 0
+            for g in np.unique(self._ls_groups)
+        )
+        self._scale_bounded = bool(np.isfinite(layout.scale_bounds).any())
         self._n_sigma = np.bincount(layout.sigma[layout.sigma >= 0], minlength=layout.n_sigmas)
 
     def _scale_sigma_coupling(self) -> bool:
@@ -250,25 +267,25 @@ class InnerSolver:
         model = th.copy()
         w = 1.0 / sigma_rows**2
         n_s = layout.n_scales
-        if self._log_scaled.any():
-            rows = self._log_scaled
-            g = layout.scale[rows]
-            wd = w[rows] * (self.ty[rows] - th[rows])
-            num = np.bincount(g, wd, n_s)
-            den = np.bincount(g, w[rows], n_s)
-            used = den > 0
-            c = np.zeros(n_s)
-            c[used] = num[used] / den[used]
+        if self._ls_rows.size:
+            rows, g, used = self._ls_rows, self._ls_groups, self._ls_used
+            diff = self.ty[rows] - th[rows]
+            if self._ls_unweighted:
+                c = np.bincount(g, diff, n_s) / np.where(used, self._ls_count, 1.0)
+            else:
+                num = np.bincount(g, w[rows] * diff, n_s)
+                den = np.bincount(g, w[rows], n_s)
+                c = num / np.where(used, den, 1.0)
+            c[~used] = 0.0
             # c is in the rows' transformed units: s = e^c (log) or 10^c (log10)
-            per_ln = np.zeros(n_s)
-            per_ln[g] = self._per_ln[rows]
-            log_s = np.where(used, c / np.where(per_ln > 0, per_ln, 1.0), 0.0)
-            s = np.exp(log_s)
-            lo, hi = layout.scale_bounds[:, 0], layout.scale_bounds[:, 1]
-            clipped = used & ((s < lo) | (s > hi))
-            if clipped.any():
-                s[clipped] = np.clip(s[clipped], lo[clipped], hi[clipped])
-                c[clipped] = np.log(s[clipped]) * per_ln[clipped]
+            per_ln = self._ls_per_ln
+            s = np.exp(c / per_ln)
+            if self._scale_bounded:
+                lo, hi = layout.scale_bounds[:, 0], layout.scale_bounds[:, 1]
+                clipped = used & ((s < lo) | (s > hi))
+                if clipped.any():
+                    s[clipped] = np.clip(s[clipped], lo[clipped], hi[clipped])
+                    c[clipped] = np.log(s[clipped]) * per_ln[clipped]
             scales[used] = s[used]
             model[rows] = th[rows] + c[g]
         if self._lin_scaled.any():
@@ -361,17 +378,17 @@ class InnerSolver:
             round); ``None`` solves them too.
         """
         layout = self.layout
-        inner_rows = layout.sigma >= 0
+        inner_rows, groups = self._inner_rows, self._inner_groups
         sigma_rows = np.array(sigma_rows, dtype=float)
         if sigmas is not None:
-            sigma_rows[inner_rows] = np.asarray(sigmas)[layout.sigma[inner_rows]]
-            scales, offsets, model = self._scales_offsets(h, sigma_rows)
             fixed = np.asarray(sigmas, dtype=float)
+            sigma_rows[inner_rows] = fixed[groups]
+            scales, offsets, model = self._scales_offsets(h, sigma_rows)
             return InnerSolution(scales, offsets, fixed, model - self.ty, sigma_rows)
         current = np.ones(layout.n_sigmas)
         iterations = self.max_iterations if (self._coupled and layout.n_sigmas) else 1
         for _ in range(iterations):
-            sigma_rows[inner_rows] = current[layout.sigma[inner_rows]]
+            sigma_rows[inner_rows] = current[groups]
             scales, offsets, model = self._scales_offsets(h, sigma_rows)
             d = model - self.ty
             if not layout.n_sigmas:
@@ -380,5 +397,5 @@ class InnerSolver:
             if np.allclose(new, current, rtol=1e-10):
                 break
             current = new
-        sigma_rows[inner_rows] = current[layout.sigma[inner_rows]]
+        sigma_rows[inner_rows] = current[groups]
         return InnerSolution(scales, offsets, current, d, sigma_rows)

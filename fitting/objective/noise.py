@@ -74,11 +74,12 @@ def transform(
     values: np.ndarray, codes: np.ndarray | TransformMasks, floor: float = LOG_FLOOR
 ) -> np.ndarray:
     """Apply each row's :class:`Transform` (codes per row, or their precomputed
-    :class:`TransformMasks`); log arguments floored at *floor*."""
+    :class:`TransformMasks`); log arguments floored at *floor*. Returns a new array, or
+    *values* itself when every row is lin."""
     masks = codes if isinstance(codes, TransformMasks) else TransformMasks(codes)
-    out = np.array(values, dtype=float)
     if not (masks.any_log or masks.any_log10):
-        return out
+        return np.asarray(values, dtype=float)  # lin rows only: nothing to transform (no copy)
+    out = np.array(values, dtype=float)
     log, log10 = masks.log, masks.log10
     if masks.any_log:
         out[log] = np.log(np.maximum(out[log], floor))

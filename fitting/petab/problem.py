@@ -240,6 +240,7 @@ class PetabProblem(HierarchicalProblem):
         self._using = {int(t): observables_using(spec, int(t)) for t in self._free}
         self._runner: PetabRunner | None = None
         self._tolerance_cache: dict[tuple[float, float], Tolerances] = {}
+        self._theta_memo: tuple[bytes, np.ndarray] | None = None
         self._compiled: list[tuple[Any, Any, list]] | None = None
         self.capabilities = Capabilities(
             alternating_inner=True,
@@ -294,6 +295,11 @@ class PetabProblem(HierarchicalProblem):
         return cached
 
     def _theta(self, x: np.ndarray | None) -> np.ndarray:
+        """All parameter values (natural scale) at *x*; remembered for the last *x*, which the
+        simulation and the observation model of one evaluation both need (never modified)."""
+        key = None if x is None else np.asarray(x, dtype=float).tobytes()
+        if key is not None and self._theta_memo is not None and self._theta_memo[0] == key:
+            return self._theta_memo[1]
         theta = self._theta_base.copy()
         if x is not None:
             natural = np.array(x, dtype=float)
@@ -301,6 +307,7 @@ class PetabProblem(HierarchicalProblem):
             natural[log] = np.exp(natural[log])
             natural[log10] = 10.0 ** natural[log10]
             theta[self._free] = natural
+            self._theta_memo = (key, theta)
         return theta
 
     def _simulate_theta(
