@@ -6,8 +6,7 @@ scipy or Dask until a fit runs).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paracrine.lazy import lazy_exports
 
 # name -> module that defines it
 _API = {
@@ -39,14 +38,4 @@ _API = {
 __all__ = sorted(_API)
 
 
-def __getattr__(name: str) -> Any:
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'paracrine.fitting' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("paracrine.fitting", _API, globals())

@@ -6,8 +6,7 @@ libRoadRunner is loaded the first time a model is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paracrine.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -29,14 +28,4 @@ _API = {
 __all__ = ["__version__", *sorted(_API)]
 
 
-def __getattr__(name: str) -> Any:
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'paracrine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("paracrine", _API, globals())
