@@ -229,7 +229,8 @@ class Simulator:
     ) -> None:
         """Integrate from time 0 until every ``|dc/dt| ≤ atol + rtol·|c|`` (concentrations).
 
-        Checks after ``first_time``, then at each horizon times *growth*, up to *max_time*.
+        Checks after ``first_time``, then after each further interval, *growth* times the one
+        before (``first_time·growth``, ``first_time·growth²``, …), up to *max_time*.
 
         Raises
         ------
@@ -239,24 +240,27 @@ class Simulator:
         """
         rr = self.rr
         model = rr.model
-        t, horizon = 0.0, float(first_time)
+        t, step = 0.0, float(first_time)
+        horizon = step
         try:
             while True:
-                rr.simulate(t, horizon, 2)
+                # the times= form: libRoadRunner's wrapper parses (start, end, points) slowly
+                rr.simulate(times=[t, horizon])
                 t = horizon
                 conc = model.getFloatingSpeciesConcentrations()
                 rates = model.getFloatingSpeciesConcentrationRates()
-                excess = np.abs(rates) - (atol + rtol * np.abs(conc))
-                if not np.any(excess > 0):
+                allowed = atol + rtol * np.abs(conc)
+                if (np.abs(rates) <= allowed).all():  # ndarray method: no numpy dispatch
                     return
                 if t >= max_time:
-                    worst = int(np.argmax(excess / (atol + rtol * np.abs(conc))))
+                    worst = int(np.argmax(np.abs(rates) / allowed))
                     raise SimulationError(
                         f"pre-equilibration{where} did not reach a steady state within "
                         f"{max_time:g} {time_unit}: d[{self.species_ids[worst]}]/dt = "
                         f"{rates[worst]:.3g} per {time_unit.rstrip('s')} at {conc[worst]:.3g}"
                     )
-                horizon = min(t * growth, max_time)
+                step *= growth
+                horizon = min(t + step, max_time)
         except RuntimeError as exc:
             raise SimulationError(f"pre-equilibration{where} failed: {exc}") from None
 

@@ -161,7 +161,7 @@ class ModelSimulator:
             sim.steady_state(
                 label,
                 first_time=PREEQ_HORIZON_MIN,
-                growth=10.0,
+                growth=9.0,  # 1e5 min, then once more to 1e6 min
                 max_time=10 * PREEQ_HORIZON_MIN,
                 rtol=PREEQ_TOL,
                 atol=PREEQ_TOL * 1e-3,
