@@ -60,6 +60,17 @@ _FLOOR = 1e-12
 #: Forward-difference step (log10 units), paired with CVODE rtol 1e-6 (DESIGN.md).
 FD_STEP = 1e-3
 
+#: Literature ranges of the peak phosphorylated fraction of each read-out after a strong
+#: ligand stimulus (docs/literature.md has the sources): growth-factor-stimulated ERK reaches
+#: tens of percent of total ERK, IL-6-stimulated STAT3 up to about half of total STAT3
+#: (Sobotta 2017, mass spectrometry); AKT and p38 are given the same broad range.
+PEAK_FRACTION_RANGES: dict[str, tuple[float, float]] = {
+    "pERK": (0.1, 0.7),
+    "pAKT": (0.05, 0.7),
+    "p38": (0.05, 0.7),
+    "pSTAT3": (0.1, 0.7),
+}
+
 
 @dataclass(frozen=True)
 class FreeParameter:
@@ -128,6 +139,17 @@ class BlotProblem(HierarchicalProblem):
         (several optimiser runs per start; compare the two with AIC).
     priors
         ``{name: (mean_log10, sd_log10)}``: Gaussian priors on log10 values (display names).
+    fraction_priors
+        The physiological regime: ``{readout: (low, high)}`` — the range the peak
+        phosphorylated fraction of each read-out (its largest value over the measured
+        conditions and times, per cell line) should lie in. Blots with per-blot scales fix only
+        relative levels, so without this an optimiser slides into a linear regime of tiny
+        fractions where saturations and feedbacks are inert. Outside the range the peak costs
+        a Gaussian penalty of ``fraction_prior_sd`` (log10 units) per decade; inside it costs
+        nothing. ``None`` (default) uses :data:`PEAK_FRACTION_RANGES`; ``{}`` switches it off.
+    fraction_prior_sd
+        Width of that penalty (default 0.1 log10: a peak at half the lower limit costs 4.5
+        nllh units).
     rtol, atol
         CVODE tolerances for the fit; the final value of every start is re-evaluated at
         :data:`~paracrine.simulations.FINAL_TOLERANCES` (rtol 1e-8, atol 1e-10).
@@ -154,6 +176,8 @@ class BlotProblem(HierarchicalProblem):
         noise_sd: float | Mapping[str, float] | None = None,
         noise_groups: str = "shared",
         priors: Mapping[str, tuple[float, float]] | None = None,
+        fraction_priors: Mapping[str, tuple[float, float]] | None = None,
+        fraction_prior_sd: float = 0.1,
         rtol: float = DEFAULT_TOLERANCES.rtol,
         atol: float = DEFAULT_TOLERANCES.atol,
     ) -> None:
@@ -167,6 +191,10 @@ class BlotProblem(HierarchicalProblem):
             "noise_sd": noise_sd if not isinstance(noise_sd, Mapping) else dict(noise_sd),
             "noise_groups": noise_groups,
             "priors": {k: [float(a), float(b)] for k, (a, b) in (priors or {}).items()},
+            "fraction_priors": None
+            if fraction_priors is None
+            else {k: [float(a), float(b)] for k, (a, b) in fraction_priors.items()},
+            "fraction_prior_sd": float(fraction_prior_sd),
             "rtol": rtol,
             "atol": atol,
         }
@@ -276,6 +304,39 @@ class BlotProblem(HierarchicalProblem):
         self._prior_index = np.array(self._prior_index, dtype=int)
         self._prior_mean = np.array(self._prior_mean)
         self._prior_sd = np.array(self._prior_sd)
+
+        # -- physiological regime: peak fractions ---------------------------------------------
+        ranges = PEAK_FRACTION_RANGES if fraction_priors is None else dict(fraction_priors)
+        for r, pair in ranges.items():
+            if r not in model.observables:
+                raise UnknownNameError("read-out (in fraction_priors)", r, model.observables)
+            lo, hi = (float(v) for v in pair)
+            if not 0 < lo < hi <= 1:
+                raise FitError(
+                    f"fraction_priors[{r!r}]: expected 0 < low < high <= 1, received ({lo}, {hi})"
+                )
+        if not fraction_prior_sd > 0:
+            raise FitError(f"fraction_prior_sd: expected > 0, received {fraction_prior_sd}")
+        self.fraction_priors = {
+            r: (float(lo), float(hi))
+            for r, (lo, hi) in ranges.items()
+            if r in set(frame["readout"])
+        }
+        self._fraction_sd = float(fraction_prior_sd)
+        self._fraction_groups: list[tuple[str, str, np.ndarray]] = []
+        self._fraction_bounds = np.zeros((0, 2))
+        line_col = frame["cell_line"].to_numpy()
+        readout_col = frame["readout"].to_numpy()
+        bounds_rows = []
+        for line in sorted(set(line_col), key=list(line_col).index):
+            for r, (lo, hi) in self.fraction_priors.items():
+                idx = np.flatnonzero((line_col == line) & (readout_col == r))
+                if idx.size:
+                    self._fraction_groups.append((line, r, idx))
+                    bounds_rows.append((math.log10(lo), math.log10(hi)))
+        if bounds_rows:
+            self._fraction_bounds = np.array(bounds_rows)
+        self._last_h: np.ndarray | None = None
 
         # -- runs (one per cell line × condition) and the map to measurements ----------------
         keys = frame[["cell_line", "condition", "il6_ng_ml", "vegf_ng_ml"]].drop_duplicates()
@@ -501,16 +562,47 @@ class BlotProblem(HierarchicalProblem):
                 f"({self.data.frame.iloc[row]['condition']}, "
                 f"{self.data.frame.iloc[row]['cell_line']}) at x = {np.asarray(x).tolist()}"
             )
+        self._last_h = h
         return h, self._sigma_rows
 
     def _prior_z(self, x: np.ndarray) -> np.ndarray:
-        return (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd
+        z = (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd
+        if not self._fraction_groups or self._last_h is None:
+            return z
+        return np.concatenate([z, self._fraction_z(self._last_h)])
+
+    def peak_fractions(self, h: np.ndarray) -> np.ndarray:
+        """Peak model fraction of every (cell line, read-out) group of the fraction priors."""
+        return np.array([float(np.max(h[idx])) for _, _, idx in self._fraction_groups])
+
+    def _fraction_z(self, h: np.ndarray) -> np.ndarray:
+        peak = np.log10(np.maximum(self.peak_fractions(h), _FLOOR))
+        lo, hi = self._fraction_bounds[:, 0], self._fraction_bounds[:, 1]
+        return (peak - np.clip(peak, lo, hi)) / self._fraction_sd
+
+    def regime(self, x: np.ndarray) -> list[dict[str, Any]]:
+        """Peak fraction of each (cell line, read-out) at *x* against its prior range."""
+        h = self.predict(x, precise=True)
+        peaks = self.peak_fractions(h) if self._fraction_groups else []
+        return [
+            {
+                "cell_line": line,
+                "readout": r,
+                "peak_fraction": float(p),
+                "low": self.fraction_priors[r][0],
+                "high": self.fraction_priors[r][1],
+                "inside": self.fraction_priors[r][0] <= p <= self.fraction_priors[r][1],
+            }
+            for (line, r, _), p in zip(self._fraction_groups, peaks, strict=True)
+        ]
 
     def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
-        return self._prior_z(x) if self._prior_index.size else None
+        if not self._prior_index.size and not self._fraction_groups:
+            return None
+        return self._prior_z(x)
 
     def _extra_nllh(self, x: np.ndarray, solution: InnerSolution) -> float:
-        if not self._prior_index.size:
+        if not self._prior_index.size and not self._fraction_groups:
             return 0.0
         z = self._prior_z(x)
         return 0.5 * float(np.sum(z * z))

@@ -15,7 +15,7 @@ from paracrine.models import Model
 from paracrine.simulations import arm_conditions, arm_doses, simulate
 from paracrine.vocabulary import CONTROL, condition_label
 
-__all__ = ["simulate_blots"]
+__all__ = ["resample_blots", "simulate_blots"]
 
 
 def simulate_blots(
@@ -75,3 +75,38 @@ def simulate_blots(
     frame = pd.DataFrame(rows, columns=list(BLOT_COLUMNS))
     frame["normalization"] = "synthetic"
     return BlotData.from_frame(frame, source=f"synthetic:{model.variant}:seed={seed}")
+
+
+def resample_blots(problem, x, *, seed: int = 0, sigma: float | None = None):
+    """Data of the same design as *problem*'s, drawn from its fit at *x* (parametric bootstrap).
+
+    Every band is redrawn as ``scale_blot × fraction × ε`` with the fitted blot scales, the
+    model fractions at *x* and log-normal noise of the fitted σ (or *sigma*): the null
+    distribution of a statistic under the fitted model, with the data's own lanes, blots and
+    replicates. Only log-normal problems with one shared noise level are supported.
+
+    Returns
+    -------
+    paracrine.data.BlotData
+        Source ``"synthetic:bootstrap:<variant>:seed=<seed>"``.
+    """
+    from paracrine.data import BlotData
+
+    if problem.noise != "lognormal":
+        raise InvalidInputError("resample_blots: only log-normal blot problems are supported")
+    frame = problem.data_with_fit(np.asarray(x, dtype=float))
+    if sigma is None:
+        sigmas = list(problem.inner_parameters(x)["sigma"].values())
+        if len(sigmas) != 1:
+            raise InvalidInputError(
+                f"resample_blots: expected one noise level, the problem has {len(sigmas)}; "
+                "give sigma="
+            )
+        sigma = float(sigmas[0])
+    rng = np.random.default_rng(seed)
+    noise = np.exp(rng.normal(0.0, sigma, size=len(frame)))
+    out = problem.data.frame.copy()
+    out["value"] = frame["model"].to_numpy() * noise
+    return BlotData.from_frame(
+        out, source=f"synthetic:bootstrap:{problem.model.variant}:seed={seed}"
+    )

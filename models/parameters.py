@@ -131,6 +131,12 @@ def read_parameter_table(parameters_text: str, cell_lines_text: str, origin: str
     seen: set[str] = set()
     for line, rec in enumerate(reader, start=2):
         where = f"{origin}/parameters.csv, line {line}"
+        if None in rec or any(v is None for v in rec.values()):
+            raise InvalidInputError(
+                f"{where}: expected {len(_COLUMNS)} fields, received "
+                f"{len(_COLUMNS) - sum(v is None for v in rec.values()) + len(rec.get(None) or [])}"
+                " (a comma inside an unquoted source? quote it)"
+            )
         name = rec["name"]
         if name in seen:
             raise InvalidInputError(f"{where}, column name: duplicate parameter {name!r}")

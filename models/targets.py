@@ -57,7 +57,7 @@ KNOCKOUT_TARGETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "JAK1": ("JAK_tot",),
         "STAT3": ("STAT3_tot",),
         "SOCS3": ("k_socs3_tx",),
-        "VEGFR2": ("k_r2_syn",),
+        "VEGFR2": ("R2_0",),
         "PKC": ("PKC_tot",),
         "Ras": ("Ras_tot",),
         "Raf": ("Raf_tot",),

@@ -42,8 +42,10 @@ class Variant:
 
 
 _AUTOCRINE = {AUTOCRINE_SWITCH: 1e-3}
-_CROSS_ACTIVATION = {"k_stat3_vegfr2": 1e-2}
 _SATURABLE = {"inv_Km_fb": 1e-2}
+_PHOSPHATASES = {"sat_erk": 10.0, "sat_akt": 10.0, "sat_p38": 10.0}
+_KDR = {"k_kdr_ind": 20.0}
+_COOPERATION = {"k_coop": 0.1, "k_e_deg": 1 / 600, "n_coop": 2.0}
 
 VARIANTS: dict[str, Variant] = {
     v.name: v
@@ -52,7 +54,8 @@ VARIANTS: dict[str, Variant] = {
             "independent",
             "1",
             "Independent convergence: IL-6R/gp130 and VEGFR2 feed the shared Ras/PI3K/MKK3/6 "
-            "nodes and nothing else; SOCS3 damps only the IL-6 arm (hypothesis 5 is built in).",
+            "nodes (and VEGFR2 phosphorylates some STAT3 via Src) and nothing else; SOCS3 "
+            "damps only the IL-6 arm, ligand-induced down-regulation only the VEGF arm.",
             {},
             "null model",
         ),
@@ -62,29 +65,52 @@ VARIANTS: dict[str, Variant] = {
             "pSTAT3 drives VEGF transcription and secretion, prolonging VEGFR2 signalling when "
             "IL-6 is present.",
             dict(_AUTOCRINE),
-            "Niu et al. 2002 Oncogene; Wei et al. 2003 Oncogene; Xu et al. 2005 Oncogene",
-        ),
-        Variant(
-            "vegfr2_stat3",
-            "3",
-            "VEGFR2 cross-activates STAT3 (via Src), so VEGF adds to the IL-6 arm's STAT3 output.",
-            dict(_CROSS_ACTIVATION),
-            "Chen et al. 2008",
+            "Niu et al. 2002 Oncogene 21:2000; Wei et al. 2003 Oncogene 22:319; Xu et al. 2005 "
+            "Oncogene 24:5552",
         ),
         Variant(
             "saturable_feedback",
             "4",
-            "Both arms induce one limited pool of feedback phosphatases (DUSPs); two inputs "
-            "saturate it, so the combination escapes feedback and stays up longer.",
+            "Both arms induce one limited pool of feedback phosphatases (DUSPs on ERK and p38); "
+            "two inputs saturate it, so the combination escapes feedback and stays up longer.",
             dict(_SATURABLE),
-            "hypothesis (no direct evidence found; BIOLOGY.md)",
+            "hypothesis (no direct evidence found); DUSP specificity: Caunt & Keyse 2013 FEBS J",
+        ),
+        Variant(
+            "saturable_phosphatases",
+            "6",
+            "The constitutive phosphatases of ERK, AKT and p38 work near saturation (zero-order "
+            "ultrasensitivity): the input of one receptor, once adapted, stays below the "
+            "phosphatases' capacity, the summed input of two exceeds it, so only the combination "
+            "stays up.",
+            dict(_PHOSPHATASES),
+            "Goldbeter & Koshland 1981 PNAS 78:6840; Huang & Ferrell 1996 PNAS 93:10078",
+        ),
+        Variant(
+            "stat3_vegfr2_expression",
+            "7",
+            "IL-6/pSTAT3 induces KDR (VEGFR2) mRNA, raising VEGFR2 synthesis: with VEGF present "
+            "the extra receptor replaces what ligand-induced down-regulation removes, so VEGF "
+            "signalling persists only when IL-6 is there too.",
+            dict(_KDR),
+            "hypothesis; see docs/literature.md for the evidence on STAT3 and KDR expression",
+        ),
+        Variant(
+            "stat3_erk_cooperation",
+            "8",
+            "Coincidence at STAT3: full transcriptional activity needs pY705 (JAK, IL-6) and "
+            "pS727 (ERK, strongest with VEGF); the doubly active STAT3 dimer induces a "
+            "long-lived effector that keeps Ras, PI3K and MKK3/6 active — built up only when "
+            "both ligands act.",
+            dict(_COOPERATION),
+            "Wen, Zhong & Darnell 1995 Cell 82:241; Chung et al. 1997 Mol Cell Biol 17:6508",
         ),
         Variant(
             "full",
-            "2+3+4",
-            "All three cross-talk mechanisms together (nests every other variant).",
-            {**_AUTOCRINE, **_CROSS_ACTIVATION, **_SATURABLE},
-            "union of hypotheses 2–4",
+            "2+4+6+7+8",
+            "All cross-talk mechanisms together (nests every other variant).",
+            {**_AUTOCRINE, **_SATURABLE, **_PHOSPHATASES, **_KDR, **_COOPERATION},
+            "union of the variants",
         ),
     )
 }

@@ -299,7 +299,7 @@ def test_cli_select(tmp_path):
     proc = run_module(
         "select",
         "--variants",
-        "independent,vegfr2_stat3",
+        "independent,stat3_vegfr2_expression",
         "--data",
         str(data),
         "--starts",
@@ -315,7 +315,7 @@ def test_cli_select(tmp_path):
     assert "Best by AIC" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "fit_independent.json",
-        "fit_vegfr2_stat3.json",
+        "fit_stat3_vegfr2_expression.json",
         "lrt.csv",
         "report.md",
         "selection.csv",
@@ -431,15 +431,15 @@ def test_petab_fit_on_a_dask_scheduler_gives_the_local_result(boehm, capsys):
 
 def test_cli_export_writes_the_problem(tmp_path, capsys):
     out = tmp_path / "petab"
-    assert main(["petab", "export", "--variant", "vegfr2_stat3", "--out", str(out)]) == 0
+    assert main(["petab", "export", "--variant", "stat3_vegfr2_expression", "--out", str(out)]) == 0
     printed = capsys.readouterr().out.strip()
-    assert printed == str(out / "paracrine_vegfr2_stat3.yaml")
+    assert printed == str(out / "paracrine_stat3_vegfr2_expression.yaml")
     assert sorted(p.name for p in out.iterdir()) == [
         "conditions.tsv",
         "measurements.tsv",
         "observables.tsv",
-        "paracrine_vegfr2_stat3.xml",
-        "paracrine_vegfr2_stat3.yaml",
+        "paracrine_stat3_vegfr2_expression.xml",
+        "paracrine_stat3_vegfr2_expression.yaml",
         "parameters.tsv",
     ]
 

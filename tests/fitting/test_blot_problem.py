@@ -136,9 +136,9 @@ def test_settings_rebuild_the_same_problem(t47d, tmp_path):
     path = tmp_path / "t47d.csv"
     t47d.to_csv(path)
     problem = BlotProblem(
-        "vegfr2_stat3",
+        "stat3_vegfr2_expression",
         str(path),
-        free=[*FREE, "k_stat3_vegfr2"],
+        free=[*FREE, "k_kdr_ind"],
         fixed={"k_jak_act": 2.0},
         priors={"k_ras_vr": (0.0, 1.0)},
     )

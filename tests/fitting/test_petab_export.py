@@ -80,9 +80,9 @@ def test_reference_problem_lints_clean_and_round_trips(tmp_path, caplog):
         "R6_tot__T47D",
         "R6_tot__SK_Br_3",
         *imported.parameter_names[3:8],
-        "k_r2_syn__MCF_7",
-        "k_r2_syn__T47D",
-        "k_r2_syn__SK_Br_3",
+        "R2_0__MCF_7",
+        "R2_0__T47D",
+        "R2_0__SK_Br_3",
         *imported.parameter_names[11:n],
     )
     np.testing.assert_allclose(imported.nominal_x[:n], x, rtol=0, atol=1e-12)
@@ -145,7 +145,7 @@ def test_noise_variants_round_trip(tmp_path, settings, sigmas):
 
 
 def test_fixed_cell_line_values_and_given_noise_round_trip(tmp_path):
-    # R6_tot and k_r2_syn are not free: their per-line values become numbers in the
+    # R6_tot and R2_0 are not free: their per-line values become numbers in the
     # condition table; the given σ is a fixed parameter
     problem = BlotProblem("independent", REFERENCE, free=FEW, noise_sd=0.3)
     x = random_x(problem, seed=11)

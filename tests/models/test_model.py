@@ -17,7 +17,7 @@ from paracrine.simulations.model_simulator import PREEQ_HORIZON_MIN
 def test_at_least_four_variants_share_one_core_and_nest_the_null_model():
     names = list_variants()
     assert names[0] == "independent"
-    assert {"stat3_vegf_autocrine", "vegfr2_stat3", "saturable_feedback"} <= set(names)
+    assert {"stat3_vegf_autocrine", "stat3_vegfr2_expression", "saturable_feedback"} <= set(names)
     null = Model("independent")
     for name in names[1:]:
         variant = Model(name)
@@ -62,7 +62,7 @@ def test_with_parameters_returns_a_new_model_and_never_mutates_the_original():
 
 
 def test_model_pickles_by_content():
-    m = Model("vegfr2_stat3", {"k_erk_dephos": 0.4}, {"T47D": {"R6_tot": 1.0}})
+    m = Model("stat3_vegfr2_expression", {"k_erk_dephos": 0.4}, {"T47D": {"R6_tot": 1.0}})
     assert pickle.loads(pickle.dumps(m)) == m
 
 

@@ -242,7 +242,7 @@ def test_preequilibration_that_never_settles_is_reported(monkeypatch):
 def test_simulator_pickles_and_recompiles():
     import pickle
 
-    sim = ModelSimulator(Model("vegfr2_stat3"), ["pERK"])
+    sim = ModelSimulator(Model("stat3_vegfr2_expression"), ["pERK"])
     times = check_times([0, 10, 60])
     before = sim.run(Condition("c", vegf_ng_ml=10), times)
     clone = pickle.loads(pickle.dumps(sim))
