@@ -228,18 +228,19 @@ class BlotFit:
                 f"[[Blot scale factors]] {len(scales)} blots, median {np.median(scales):.3g}, "
                 f"range {scales.min():.3g}–{scales.max():.3g}"
             )
-            effect = self.combination_effect()
+            _, _, comparison = self.combination()
             lines.append(
-                "[[Combination effect (claim 4): IL-6+VEGF vs the larger single ligand, "
-                "fold over unstimulated]]"
+                "[[Combination effect (claim 4): verdicts of the data (95% bootstrap CIs) and "
+                "of the fit]]"
             )
-            for _, row in effect.iterrows():
+            for row in comparison.itertuples(index=False):
+                match = "n/a" if str(row.match) == "<NA>" else ("match" if row.match else "NO")
                 lines.append(
-                    f"    {row.cell_line:8s} {row.readout:6s} peak {row.peak_combo:.2f} vs "
-                    f"{max(row.peak_il6, row.peak_vegf):.2f} ({'yes' if row.stronger else 'NO'}), "
-                    f"120 min {row.level120_combo:.2f} vs {max(row.level120_il6, row.level120_vegf):.2f} "
-                    f"({'yes' if row.sustained else 'NO'})"
+                    f"    {row.cell_line:8s} {row.readout:6s} data: {row.data_verdict}; "
+                    f"fit: {row.fit_verdict} ({match})"
                 )
+            lines.append("[[Goodness of fit]]")
+            lines += [f"    {line}" for line in self.goodness().summary_lines()[:2]]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -338,6 +338,17 @@ def _metrics(
     return out
 
 
+def _metrics_at_combination_peak(
+    fold: np.ndarray, times: np.ndarray, rules: CombinationRules
+) -> tuple[dict[str, np.ndarray], float, int | None]:
+    """:func:`_metrics` with D read at the combination's peak time (found in a first pass);
+    returns the metrics, that time and its index in *times*."""
+    first = _metrics(fold, times, rules, None)
+    t_peak = first[f"time_of_peak_{COMBINATION}"][0]
+    k_peak = int(np.searchsorted(times, t_peak)) if np.isfinite(t_peak) else None
+    return _metrics(fold, times, rules, k_peak), t_peak, k_peak
+
+
 def _guard(point: dict[str, np.ndarray], rules: CombinationRules) -> None:
     """Apply the ratio guard (:data:`RATIO_GUARD`) to point values, in place."""
     singles = point["sum_of_singles"] - 1.0
@@ -659,10 +670,7 @@ def data_combination(
                 reason = f"no {', '.join(missing)} arm in the data"
                 verdicts.append(_not_applicable(line, readout, reason))
                 continue
-            point = _metrics(point_fold, times, rules, None)
-            t_peak = point[f"time_of_peak_{COMBINATION}"][0]
-            k_peak = int(np.searchsorted(times, t_peak)) if np.isfinite(t_peak) else None
-            point = _metrics(point_fold, times, rules, k_peak)
+            point, t_peak, k_peak = _metrics_at_combination_peak(point_fold, times, rules)
             boot = _metrics(draws[line], times, rules, k_peak)
             _guard(point, rules)
             bounds = {name: _interval(boot[name], point[name], rules.level) for name in point}
@@ -840,10 +848,7 @@ def fit_combination(
                 reason = f"no {', '.join(missing_arms)} arm in the fit"
                 verdicts.append(_not_applicable(line, readout, reason))
                 continue
-            point = _metrics(fold, eval_times, rules, None)
-            t_peak = point[f"time_of_peak_{COMBINATION}"][0]
-            k_peak = int(np.searchsorted(eval_times, t_peak)) if np.isfinite(t_peak) else None
-            point = _metrics(fold, eval_times, rules, k_peak)
+            point, t_peak, _ = _metrics_at_combination_peak(fold, eval_times, rules)
             dense_metrics = _metrics(dense[None], grid, rules, None)
             for arm in ARMS:
                 name = f"time_above_half_max_{arm}"

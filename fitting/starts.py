@@ -26,9 +26,13 @@ def start_points(
     seed: int,
     x0: np.ndarray | None,
     names: tuple[str, ...],
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
+    """*x0* (checked against the bounds) followed by Latin-hypercube points drawn in *box*
+    (default: the bounds) up to *n_starts*."""
+    box_lo, box_hi = (lower, upper) if box is None else box
     if x0 is None:
-        return latin_hypercube_starts(lower, upper, n_starts, seed)
+        return latin_hypercube_starts(box_lo, box_hi, n_starts, seed)
     given = np.atleast_2d(np.asarray(x0, dtype=float))
     if given.ndim != 2 or given.shape[1] != len(lower):
         raise InvalidInputError(
@@ -45,5 +49,5 @@ def start_points(
             f"x0[{row}] parameter {names[col]!r} = {given[row, col]} is outside its bounds "
             f"[{lower[col]}, {upper[col]}]"
         )
-    rest = latin_hypercube_starts(lower, upper, n_starts - given.shape[0], seed)
+    rest = latin_hypercube_starts(box_lo, box_hi, n_starts - given.shape[0], seed)
     return np.vstack([given, rest]) if rest.size else given

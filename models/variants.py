@@ -106,6 +106,16 @@ VARIANTS: dict[str, Variant] = {
             "Wen, Zhong & Darnell 1995 Cell 82:241; Chung et al. 1997 Mol Cell Biol 17:6508",
         ),
         Variant(
+            "cooperation_saturation",
+            "6+8",
+            "STAT3–ERK coincidence (the long-lived effector of stat3_erk_cooperation) acting "
+            "through ERK, AKT and p38 phosphatases that work near saturation "
+            "(saturable_phosphatases): the effector sustains, the saturation sharpens the "
+            "combination's peak.",
+            {**_COOPERATION, **_PHOSPHATASES},
+            "Wen, Zhong & Darnell 1995 Cell 82:241; Goldbeter & Koshland 1981 PNAS 78:6840",
+        ),
+        Variant(
             "full",
             "2+4+6+7+8",
             "All cross-talk mechanisms together (nests every other variant).",

@@ -314,7 +314,15 @@ def test_cli_select(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Best by AIC" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == [
+        "combination_independent.csv",
+        "combination_independent.png",
+        "combination_independent.svg",
+        "combination_stat3_vegfr2_expression.csv",
+        "combination_stat3_vegfr2_expression.png",
+        "combination_stat3_vegfr2_expression.svg",
         "fit_independent.json",
+        "fit_simulation_independent.csv",
+        "fit_simulation_stat3_vegfr2_expression.csv",
         "fit_stat3_vegfr2_expression.json",
         "lrt.csv",
         "report.md",

@@ -82,6 +82,10 @@ class Problem(abc.ABC):
         """A start point moved to where it needs no new simulation (default: unchanged)."""
         return np.asarray(x, dtype=float)
 
+    def start_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where Latin-hypercube start points are drawn (default: the bounds)."""
+        return np.asarray(self.lower, dtype=float), np.asarray(self.upper, dtype=float)
+
     def reset(self) -> None:  # noqa: B027 - a default no-op is the point
         """Forget per-evaluation state (caches, held inner values); default: nothing held."""
 

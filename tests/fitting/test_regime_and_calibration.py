@@ -109,3 +109,25 @@ def test_parametric_bootstrap_data_have_the_fitted_scales_and_noise(t47d):
     again = resample_blots(problem, x, seed=3, sigma=sigma)
     assert_allclose(again.frame["value"], draws[3].frame["value"])
     assert (again.frame["blot"] == t47d.frame["blot"]).all()
+
+
+def test_multistarts_are_drawn_around_the_defaults_within_the_bounds(t47d):
+    from paracrine.fitting.problem import START_DECADES
+    from paracrine.fitting.starts import start_points
+
+    problem = BlotProblem("independent", t47d, free=[*FREE, "R6_tot"])
+    lo, hi = problem.start_box()
+    assert np.all(lo >= problem.lower) and np.all(hi <= problem.upper)
+    assert_allclose(hi - lo, np.minimum(2 * START_DECADES, problem.upper - problem.lower))
+    x0 = _x0(problem)
+    assert np.all((x0 >= lo) & (x0 <= hi))
+    points = start_points(
+        problem.lower, problem.upper, 50, 0, None, problem.parameter_names, problem.start_box()
+    )
+    assert np.all((points >= lo) & (points <= hi))
+    # T47D's R6_tot (2.5 nM) sits 0.8 decades above its lower bound: the box starts there
+    k = problem.parameter_names.index("R6_tot[T47D]")
+    assert lo[k] == pytest.approx(problem.lower[k])
+    # k_erk_dephos (0.3 /min in [1e-3, 100]): the full 3 decades, centred on the default
+    j = problem.parameter_names.index("k_erk_dephos")
+    assert_allclose([lo[j], hi[j]], [np.log10(0.3) - 1.5, np.log10(0.3) + 1.5])
