@@ -1,7 +1,7 @@
 """Benchmark: the blot-fitting objective, its Jacobian, one start, and the main job.
 
-Measured on the bundled reference data (SYNTHETIC; 936 bands, 72 blots, 12 conditions, 25
-free parameters of the null model), in one process:
+Measured on the bundled reference data (SYNTHETIC; 936 bands, 72 blots, 12 conditions) with
+the demo's variant (``paracrine.cli.fit.DEMO_VARIANT``), in one process:
 
 * objective: median time of ``problem.nllh`` (each call simulates: 3 pre-equilibrations +
   12 conditions);
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from paracrine.cli.fit import DEMO_VARIANT
 from paracrine.fitting.blotfit import BLOT_FIT_OPTIONS
 from paracrine.fitting.local import optimize_start
 from paracrine.fitting.objective import fd_jacobian
@@ -49,8 +50,8 @@ def median_ms(fn, repeats: int) -> float:
 
 
 def bench_objective(repeats: int) -> dict:
-    problem = BlotProblem("independent", "reference_blots_synthetic")
-    x = latin_hypercube_starts(problem.lower, problem.upper, 1, 0)[0]
+    problem = BlotProblem(DEMO_VARIANT, "reference_blots_synthetic")
+    x = latin_hypercube_starts(*problem.start_box(), 1, 0)[0]
     problem.update_inner(x)
     counter = iter(range(10**9))
 
@@ -71,7 +72,7 @@ def bench_objective(repeats: int) -> dict:
 
     t_jac = median_ms(sparse, max(repeats // 5, 3))
     t_generic = median_ms(generic, max(repeats // 5, 3))
-    starts = latin_hypercube_starts(problem.lower, problem.upper, 3, 1)
+    starts = latin_hypercube_starts(*problem.start_box(), 3, 1)
     per_start = []
     for x0 in starts:
         s = optimize_start(problem, x0, options=BLOT_FIT_OPTIONS)

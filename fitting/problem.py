@@ -601,6 +601,13 @@ class BlotProblem(HierarchicalProblem):
         lo, hi = self._fraction_bounds[:, 0], self._fraction_bounds[:, 1]
         return (peak - np.clip(peak, lo, hi)) / self._fraction_sd
 
+    def regime_penalty(self, x: np.ndarray, *, precise: bool = True) -> float:
+        """The peak-fraction priors' share of :meth:`nllh` at *x* (0 inside every range)."""
+        if not self._fraction_groups:
+            return 0.0
+        z = self._fraction_z(self.predict(x, precise=precise))
+        return 0.5 * float(z @ z)
+
     def regime(self, x: np.ndarray) -> list[dict[str, Any]]:
         """Peak fraction of each (cell line, read-out) at *x* against its prior range."""
         h = self.predict(x, precise=True)

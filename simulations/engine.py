@@ -137,6 +137,9 @@ class Simulator:
     def _compile(self) -> None:
         import roadrunner  # imported lazily: loading libRoadRunner costs ~0.3 s
 
+        # integrator failures are raised, caught and counted by the callers (SimulationError,
+        # the fit's failed starts): libRoadRunner's own log lines for them only clutter stderr
+        roadrunner.Logger.setLevel(roadrunner.Logger.LOG_CRITICAL)
         rr = roadrunner.RoadRunner(self.sbml)
         model = rr.model
         global_ids = list(model.getGlobalParameterIds())

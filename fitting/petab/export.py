@@ -30,6 +30,10 @@ any PEtab tool computes the same negative log-likelihood as ``problem.nllh(x)``:
 * **Priors** (Gaussian on log10 values) become ``objectivePriorType = parameterScaleNormal``
   with ``mean;sd``. PEtab's objective then includes the normalising constants
   Σ log(sd·√(2π)) that ``problem.nllh`` omits, and paracrine's own importer refuses priors.
+* **Peak-fraction priors** (the physiological regime, ``fraction_priors``) act on the maximum
+  of an observable over conditions and times, which PEtab v1 cannot express: they are not
+  exported, and the PEtab nllh equals ``problem.nllh(x) − problem.regime_penalty(x)`` (zero
+  when every peak lies inside its range).
 
 The files are checked with the ``petab`` library's linter before they are written.
 """

@@ -186,8 +186,8 @@ def test_bounds_that_exclude_the_default_are_refused(t47d):
         match=r"bounds of 'k_ras_vr': expected 0 < lower < upper < inf, received \(0.0, 1.0\)",
     ):
         BlotProblem("independent", t47d, bounds={"k_ras_vr": (0.0, 1.0)})
-    with pytest.raises(FitError, match=r"bounds: 'k_raf_deact' is not a free parameter"):
-        BlotProblem("independent", t47d, bounds={"k_raf_deact": (0.1, 1.0)})
+    with pytest.raises(FitError, match=r"bounds: 'k_pkc_deact' is not a free parameter"):
+        BlotProblem("independent", t47d, bounds={"k_pkc_deact": (0.1, 1.0)})
 
 
 def test_conflicting_settings_are_refused(t47d):
