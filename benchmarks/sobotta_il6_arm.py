@@ -81,6 +81,20 @@ DATA_COLOUR = "#000000"
 DEFAULT_COLOUR = "#E69F00"
 
 
+def _corner_note(ax, lines) -> None:
+    """The numbers of a panel, boxed in its top-right corner."""
+    ax.text(
+        0.97,
+        0.96,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=10.5,
+        bbox={"fc": "white", "ec": "0.7", "alpha": 0.9},
+    )
+
+
 def _load_sobotta_data():
     """``benchmarks/sobotta_data.py`` as a module (benchmarks/ is not a package)."""
     name = "sobotta_data"
@@ -518,16 +532,7 @@ def plot(cmp: Comparison, dose: float = STANDARD_DOSE):
             for s in cmp.model_sources
         ),
     ]
-    ax.text(
-        0.97,
-        0.96,
-        "\n".join(text),
-        transform=ax.transAxes,
-        ha="right",
-        va="top",
-        fontsize=10.5,
-        bbox={"fc": "white", "ec": "0.7", "alpha": 0.9},
-    )
+    _corner_note(ax, text)
     ax.set_ylim(0, 70)
     ax.set_ylabel("pSTAT3 (% of total STAT3)")
     ax.set_title(f"pSTAT3, absolute (data: % of cytoplasmic STAT3, {MS_TIME:g} min)")
@@ -549,16 +554,7 @@ def plot(cmp: Comparison, dose: float = STANDARD_DOSE):
             ax.plot(sim["time_min"], sim[output] / sim[output].max(), color=colours[s], lw=2.2)
             short = "default" if s == "paracrine_default" else "fit"
             lines.append(f"{short}: {_fmt(Shape.of(sim['time_min'], sim[output]))}")
-        ax.text(
-            0.97,
-            0.96,
-            "\n".join(lines),
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=10.5,
-            bbox={"fc": "white", "ec": "0.7", "alpha": 0.9},
-        )
+        _corner_note(ax, lines)
         n = pts["blot"].nunique()
         ax.set_title(
             f"{label} ({n} {'blot' if obs != 'SOCS3_qpcr' else 'qPCR experiment'}{'s' * (n > 1)})"
