@@ -13,6 +13,7 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -189,12 +190,13 @@ class BlotFit:
 
     def goodness(self):  # -> paracrine.fitting.goodness.GoodnessOfFit
         """Goodness of fit against the replicate noise (saturated model, lack-of-fit test)."""
+        return self._goodness
+
+    @cached_property
+    def _goodness(self):  # -> GoodnessOfFit
         from paracrine.fitting.goodness import goodness_of_fit
 
-        cache = self.__dict__.setdefault("_goodness_cache", {})
-        if "value" not in cache:
-            cache["value"] = goodness_of_fit(self)
-        return cache["value"]
+        return goodness_of_fit(self)
 
     def parameters_at_bounds(self, tol: float = 0.01) -> list[str]:
         """Free parameters within *tol* (log10 units) of a bound at the best fit."""
@@ -208,7 +210,13 @@ class BlotFit:
 
     def fit_simulation_frame(self):  # -> DataFrame
         """Best-fit time courses, 0–240 min at 5-min spacing: ``cell_line, condition,
-        time_min, observable, value`` (the ``fit_simulation.csv`` of ``paracrine fit``)."""
+        time_min, observable, value`` (the ``fit_simulation.csv`` of ``paracrine fit``).
+        Simulated once per fit (the reports, the combination verdicts and the selection all
+        read it); a copy is returned."""
+        return self._fit_simulation.copy()
+
+    @cached_property
+    def _fit_simulation(self):  # -> DataFrame
         frame = self.simulate_arms().to_dataframe()
         frame["condition"] = frame["condition"].str.replace(r" \[.*\]$", "", regex=True)
         return frame[["cell_line", "condition", "time_min", "observable", "value"]]

@@ -341,7 +341,6 @@ class BlotProblem(HierarchicalProblem):
                     bounds_rows.append((math.log10(lo), math.log10(hi)))
         if bounds_rows:
             self._fraction_bounds = np.array(bounds_rows)
-        self._last_h: np.ndarray | None = None
 
         # -- runs (one per cell line × condition) and the map to measurements ----------------
         keys = frame[["cell_line", "condition", "il6_ng_ml", "vegf_ng_ml"]].drop_duplicates()
@@ -567,21 +566,18 @@ class BlotProblem(HierarchicalProblem):
                 f"({self.data.frame.iloc[row]['condition']}, "
                 f"{self.data.frame.iloc[row]['cell_line']}) at x = {np.asarray(x).tolist()}"
             )
-        self._last_h = h
         return h, self._sigma_rows
 
-    def _prior_z(self, x: np.ndarray) -> np.ndarray:
+    def _prior_z(self, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Parameter priors' and peak-fraction priors' residuals at *x* (model values *h*)."""
         z = (np.asarray(x)[self._prior_index] - self._prior_mean) / self._prior_sd
-        if not self._fraction_groups or self._last_h is None:
-            return z
-        return np.concatenate([z, self._fraction_z(self._last_h)])
+        return np.concatenate([z, self._fraction_z(h)]) if self._fraction_groups else z
 
     def start_box(self) -> tuple[np.ndarray, np.ndarray]:
         """Latin-hypercube starts are drawn within :data:`START_DECADES` of each parameter's
-        default (log10), clipped to its bounds: the defaults are literature values or stated
-        assumptions, and starts across the full bounds (up to 8 decades wide) mostly begin in
-        regimes the peak-fraction priors rule out (measured, issue 10: most such starts ended
-        hundreds of nllh units above the best)."""
+        default (log10), shifted to stay inside its bounds: the defaults are literature values
+        or stated assumptions, whereas the bounds span up to 8 decades, most of them outside
+        the physiological regime. (Not compared side by side with full-bounds starts.)"""
         x0 = np.log10(
             [
                 max(self.model.parameter_values(p.cell_line)[p.parameter], p.lower)
@@ -624,16 +620,18 @@ class BlotProblem(HierarchicalProblem):
             for (line, r, _), p in zip(self._fraction_groups, peaks, strict=True)
         ]
 
-    def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
+    def _extra_residuals(
+        self, x: np.ndarray, solution: InnerSolution, h: np.ndarray
+    ) -> np.ndarray | None:
         if not self._prior_index.size and not self._fraction_groups:
             return None
-        return self._prior_z(x)
+        return self._prior_z(x, h)
 
-    def _extra_nllh(self, x: np.ndarray, solution: InnerSolution) -> float:
+    def _extra_nllh(self, x: np.ndarray, solution: InnerSolution, h: np.ndarray) -> float:
         if not self._prior_index.size and not self._fraction_groups:
             return 0.0
-        z = self._prior_z(x)
-        return 0.5 * float(np.sum(z * z))
+        z = self._prior_z(x, h)
+        return 0.5 * float(z @ z)
 
     def predict(self, x: np.ndarray, *, precise: bool = False) -> np.ndarray:
         """Model fractions h_i at every measurement (before scale factors)."""

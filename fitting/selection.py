@@ -135,40 +135,51 @@ class ModelSelection:
         return self.table().to_html(index=False, float_format=lambda v: f"{v:.3f}")
 
     def plot(self, ax=None):  # -> Axes
-        """Akaike weights (bars) with ΔAIC annotated; bars coloured by whether the fit's
-        combination verdicts match the data's in every line × read-out (claim 4)."""
+        """Each variant judged against the data: σ of its fit over the replicate noise (bars,
+        the 1.25 "within noise" limit dashed), coloured by whether its combination verdicts
+        match the data's in every line × read-out (claim 4), ΔAIC written above each bar.
+        (Akaike weights are in :meth:`table`; next to the best they are all ~0 and show
+        nothing.)"""
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        from paracrine.fitting.goodness import WITHIN_NOISE_RATIO
 
         table = self.table()
         if ax is None:
-            _, ax = plt.subplots(figsize=(1.3 * len(table) + 2, 3.5))
+            _, ax = plt.subplots(figsize=(1.3 * len(table) + 2, 4.0))
         colours = [ARM_COLOURS[COMBINATION if c else CONTROL] for c in table["claim4"]]
-        ax.bar(table["variant"], table["akaike_weight"], color=colours)
+        ratio = table["sigma_ratio"].to_numpy(dtype=float)
+        ax.bar(table["variant"], ratio, color=colours)
+        ax.axhline(WITHIN_NOISE_RATIO, color="black", ls="--", lw=1)
         for i, row in table.iterrows():
             ax.text(
                 i,
-                row["akaike_weight"],
-                f"ΔAIC {row['delta_aic']:.1f}",
+                row["sigma_ratio"] if np.isfinite(row["sigma_ratio"]) else 1.0,
+                f"ΔAIC {row['delta_aic']:.0f}\n{row['verdicts_matched']} verdicts",
                 ha="center",
                 va="bottom",
                 fontsize="small",
             )
-        ax.set_ylabel("Akaike weight")
+        ax.set_ylabel("fitted σ / replicate noise")
         ax.set_xlabel("variant")
-        from matplotlib.patches import Patch
-
         ax.legend(
             handles=[
-                Patch(color=ARM_COLOURS[COMBINATION], label="combination verdicts match data"),
+                Patch(color=ARM_COLOURS[COMBINATION], label="claim-4 verdicts match the data"),
                 Patch(color=ARM_COLOURS[CONTROL], label="do not match"),
+                Line2D(
+                    [], [], color="black", ls="--", label=f"within noise (≤ {WITHIN_NOISE_RATIO})"
+                ),
             ],
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),
-            ncol=2,
+            ncol=3,
             fontsize="small",
             frameon=False,
         )
-        ax.set_ylim(0, 1.1)
+        finite = ratio[np.isfinite(ratio)]
+        ax.set_ylim(0, 1.2 * max([WITHIN_NOISE_RATIO, *finite]))
         ax.tick_params(axis="x", rotation=20)
         ax.figure.tight_layout()
         return ax

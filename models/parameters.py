@@ -131,11 +131,12 @@ def read_parameter_table(parameters_text: str, cell_lines_text: str, origin: str
     seen: set[str] = set()
     for line, rec in enumerate(reader, start=2):
         where = f"{origin}/parameters.csv, line {line}"
-        if None in rec or any(v is None for v in rec.values()):
+        extra, missing = rec.pop(None, []), sum(v is None for v in rec.values())
+        if extra or missing:
+            hint = " (a comma inside an unquoted source? quote it)" if extra else ""
             raise InvalidInputError(
                 f"{where}: expected {len(_COLUMNS)} fields, received "
-                f"{len(_COLUMNS) - sum(v is None for v in rec.values()) + len(rec.get(None) or [])}"
-                " (a comma inside an unquoted source? quote it)"
+                f"{len(_COLUMNS) + len(extra) - missing}{hint}"
             )
         name = rec["name"]
         if name in seen:

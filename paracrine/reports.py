@@ -294,7 +294,8 @@ def selection_report_markdown(
     command_line: str | None = None,
     elapsed_s: float | None = None,
 ) -> str:
-    """Markdown report of a model selection: data, starts, the Akaike-weight figure
+    """Markdown report of a model selection: data, starts, each variant judged against the
+    data (σ over the replicate noise, claim-4 verdicts matched), the figure
     :func:`write_selection_outputs` writes beside it and :meth:`ModelSelection.report`.
 
     Parameters

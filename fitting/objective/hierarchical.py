@@ -70,12 +70,15 @@ class HierarchicalProblem(Problem):
         simulations (a hint: only what it enters need be re-evaluated).
         """
 
-    def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
-        """Residuals appended to the data residuals (priors, noise terms); default none."""
+    def _extra_residuals(
+        self, x: np.ndarray, solution: InnerSolution, h: np.ndarray
+    ) -> np.ndarray | None:
+        """Residuals appended to the data residuals (priors, noise terms; *h*: the model values
+        of :meth:`_observe` at *x*, for priors on model outputs); default none."""
         return None
 
-    def _extra_nllh(self, x: np.ndarray, solution: InnerSolution) -> float:
-        """Terms added to the nllh (priors); default none."""
+    def _extra_nllh(self, x: np.ndarray, solution: InnerSolution, h: np.ndarray) -> float:
+        """Terms added to the nllh (priors; *h* as in :meth:`_extra_residuals`); default none."""
         return 0.0
 
     # -- state ------------------------------------------------------------------------------------
@@ -119,7 +122,7 @@ class HierarchicalProblem(Problem):
         h, sigma = self._observe(stacked, x, changed)
         solution = self.inner.solve(h, sigma, sigmas=self._held_sigmas)
         r = weighted_residuals(solution.d, solution.sigma_rows, self._laplace)
-        extra = self._extra_residuals(x, solution)
+        extra = self._extra_residuals(x, solution, h)
         return r if extra is None or extra.size == 0 else np.concatenate([r, extra])
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
@@ -135,9 +138,10 @@ class HierarchicalProblem(Problem):
     def nllh(self, x: np.ndarray, *, precise: bool = False) -> float:
         """Negative log-likelihood with every inner parameter at its optimum."""
         x = np.asarray(x, dtype=float)
-        solution = self.inner_solution(x, precise=precise)
+        h, sigma = self._observe(self.stacked(x, precise=precise), x)
+        solution = self.inner.solve(h, sigma)
         value = nllh_terms(solution.d, solution.sigma_rows, self._laplace)
-        value += self._jacobian_term + self._extra_nllh(x, solution)
+        value += self._jacobian_term + self._extra_nllh(x, solution, h)
         return value if math.isfinite(value) else math.inf
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:

@@ -400,7 +400,9 @@ class PetabProblem(HierarchicalProblem):
             self._observed = (stacked, h, sigma)
         return h, sigma
 
-    def _extra_residuals(self, x: np.ndarray, solution: InnerSolution) -> np.ndarray | None:
+    def _extra_residuals(
+        self, x: np.ndarray, solution: InnerSolution, h: np.ndarray
+    ) -> np.ndarray | None:
         var = self._variable_sigma
         if not var.any():
             return None

@@ -95,7 +95,9 @@ def test_report_and_plot(selection, tmp_path):
     matplotlib.use("Agg")
     assert "Best by AIC" in selection.report()
     ax = selection.plot()
-    assert ax.get_ylabel() == "Akaike weight"
+    assert ax.get_ylabel() == "fitted σ / replicate noise"
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == pytest.approx(list(selection.table()["sigma_ratio"]))
     selection.save(tmp_path)
     assert (tmp_path / "selection.csv").exists() and (tmp_path / "fit_full.json").exists()
 

@@ -78,6 +78,14 @@ def test_table_to_dataframe_has_one_row_per_parameter_and_cell_line_columns():
             HEADER + "k,1,1/min,1,2,False,True,src\nk,1,1/min,1,2,False,True,src\n",
             r"line 3, column name: duplicate parameter 'k'",
         ),
+        (  # an unquoted comma in the source used to drop the rest of the source silently
+            HEADER + "k,1,1/min,1,2,False,True,assumed, with a comma\n",
+            r"line 2: expected 8 fields, received 9 \(a comma inside an unquoted source",
+        ),
+        (
+            HEADER + "k,1,1/min,1,2,False,True\n",
+            r"line 2: expected 8 fields, received 7",
+        ),
     ],
 )
 def test_malformed_parameter_table_is_refused_with_file_line_and_column(rows, match):
