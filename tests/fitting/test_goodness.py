@@ -90,12 +90,8 @@ def _dense_design(sat):
 
 
 def _data_nllh(problem, x):
-    """BlotProblem's nllh at *x* without any extra (prior/penalty) terms: its own pipeline."""
-    problem._extra_nllh = lambda x, solution: 0.0
-    try:
-        return problem.nllh(x, precise=True)
-    finally:
-        del problem._extra_nllh
+    """BlotProblem's nllh at *x* without its peak-fraction penalty (no parameter priors here)."""
+    return problem.nllh(x, precise=True) - problem.regime_penalty(x)
 
 
 # -- the saturated model ---------------------------------------------------------------------------
@@ -147,12 +143,13 @@ def test_saturated_nllh_is_the_blot_problems_formula(bundled, bundled_saturated,
     assert sat.nllh == pytest.approx(by_terms, abs=1e-8)
     # BlotProblem's own pipeline (inner scales and σ solved, nllh terms, Jacobian term) with
     # the saturated cell levels as its model values: the same optimum, the same nllh
-    problem = BlotProblem(model, bundled, free=["k_erk_dephos"])
+    # (no peak-fraction priors: the model values here are not fractions)
+    problem = BlotProblem(model, bundled, free=["k_erk_dephos"], fraction_priors={})
     h = np.exp(sat.cells["level"].to_numpy()[sat.cell_index])
     problem.stacked = lambda x, precise=False: None
     problem._observe = lambda stacked, x, changed=None: (h, np.ones(n))
     x = np.zeros(1)
-    assert _data_nllh(problem, x) == pytest.approx(sat.nllh, abs=1e-8)
+    assert problem.nllh(x, precise=True) == pytest.approx(sat.nllh, abs=1e-8)
     solution = problem.inner_solution(x)
     assert solution.sigmas[0] == pytest.approx(sat.sigma_pure_ml, rel=1e-10)
     np.testing.assert_allclose(-solution.d, sat.log_residuals, atol=1e-10)
