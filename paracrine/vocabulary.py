@@ -16,8 +16,10 @@ __all__ = [
     "CELL_LINES",
     "COMBINATION",
     "CONTROL",
+    "DIVERGING_CMAP",
     "IL6_ARM",
     "READOUTS",
+    "SEQUENTIAL_CMAP",
     "SINGLE_LIGANDS",
     "VEGF_ARM",
     "condition_colour",
@@ -46,6 +48,11 @@ ARM_COLOURS: dict[str, str] = {
     VEGF_ARM: "#009E73",
     COMBINATION: "#D55E00",
 }
+#: Colour map of signed maps (synergy scores, excess over a reference): always centred at 0, with
+#: symmetric limits or a ``TwoSlopeNorm``, so that white means "no excess".
+DIVERGING_CMAP = "RdBu_r"
+#: Colour map of response maps (fold over basal, fractional effect): perceptually uniform.
+SEQUENTIAL_CMAP = "viridis"
 #: Colours for conditions that are not one of the four arms (perturbations, doses), in order.
 _OTHER_COLOURS = ("#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#882255", "#44AA99")
 
