@@ -353,6 +353,25 @@ class AntibodySweep:
         half = self.floor[metric][r] + span / 2.0
         return _log_crossing(self.doses_ug_ml, self.metrics[metric][:, r], half, falling=True)
 
+    def ic50_note(self, readout: str, metric: str | None = None) -> str:
+        """Why :meth:`ic50` is NaN (``""`` when it is not): no response to inhibit, or the
+        half level lies below or above the positive doses of the grid."""
+        metric = _check_metric(metric or self.metric)
+        span = self.inhibition_span(readout, metric)
+        if not span >= M.RATIO_GUARD:
+            return f"no response to inhibit (span {span:.3g} < {M.RATIO_GUARD:g})"
+        if math.isfinite(self.ic50(readout, metric)):
+            return ""
+        positive = self.doses_ug_ml > 0
+        if positive.sum() < 2:
+            return "fewer than two positive doses"
+        half = self.floor[metric][self._index(readout)] + span / 2.0
+        first = self.metrics[metric][positive, self._index(readout)][0]
+        d = self.doses_ug_ml[positive]
+        if first <= half:
+            return f"below the grid (< {d[0]:g} µg/mL)"
+        return f"above the grid (> {d[-1]:g} µg/mL)"
+
     def ligand_half_nm(self, readout: str, metric: str | None = None) -> float:
         """Free ligand (nM) that gives the half response, from the ligand dose–response
         (log-interpolated); NaN when the span is below 0.2 or the curve does not cross it."""
@@ -397,6 +416,7 @@ class AntibodySweep:
                         "readout": readout,
                         "metric": metric,
                         "ic50_ug_ml": measured,
+                        "ic50_note": self.ic50_note(readout, metric),
                         "predicted_ic50_ug_ml": predicted,
                         "free_ligand_ic50_ug_ml": self.free_ligand_ic50(),
                         "ratio_measured_predicted": measured / predicted

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         Parsing sets ``command`` and ``func`` (the function that runs the command; it takes
         the namespace and returns the exit status).
     """
-    from paracrine.cli import fit, petab, simulate
+    from paracrine.cli import fit, perturb, petab, simulate
 
     parser = argparse.ArgumentParser(
         prog="paracrine",
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.register(subparsers)
     simulate.register(subparsers)
     petab.register(subparsers)
+    perturb.register(subparsers)
     return parser
 
 
