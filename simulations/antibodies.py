@@ -52,7 +52,7 @@ from paracrine.simulations.batch import run_batch
 from paracrine.simulations.conditions import Condition, bound_at_equilibrium
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
-from paracrine.vocabulary import ARM_COLOURS, COMBINATION, IL6_ARM, VEGF_ARM
+from paracrine.vocabulary import ARM_COLOURS, COMBINATION, IL6_ARM, SEQUENTIAL_CMAP, VEGF_ARM
 
 __all__ = [
     "ANTIBODIES",
@@ -827,7 +827,7 @@ class AntibodyMatrix:
                 np.arange(len(self.anti_il6_ug_ml) + 1),
                 np.arange(len(self.bevacizumab_ug_ml) + 1),
                 np.ma.masked_invalid(grid),
-                cmap="viridis",
+                cmap=SEQUENTIAL_CMAP,
                 vmin=0,
                 vmax=max(100.0, float(np.nanmax(grid)) if np.isfinite(grid).any() else 100.0),
             )

@@ -46,7 +46,7 @@ from paracrine.simulations.conditions import (
 )
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
-from paracrine.vocabulary import ARMS, COMBINATION, CONTROL, IL6_ARM, VEGF_ARM
+from paracrine.vocabulary import ARMS, COMBINATION, CONTROL, DIVERGING_CMAP, IL6_ARM, VEGF_ARM
 
 __all__ = [
     "ARM_METRICS",
@@ -546,12 +546,6 @@ def knockout_screen(
     )
 
 
-def _diverging_cmap() -> str:
-    from paracrine import vocabulary
-
-    return getattr(vocabulary, "DIVERGING_CMAP", "RdBu_r")
-
-
 def plot_knockout_screens(
     screens: Sequence[KnockoutScreen],
     *,
@@ -576,7 +570,7 @@ def plot_knockout_screens(
     screens = list(screens)
     if not screens:
         raise InvalidInputError("plot_knockout_screens: expected at least one screen")
-    cmap = plt.get_cmap(_diverging_cmap()).with_extremes(bad="#d9d9d9")
+    cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad="#d9d9d9")
     norm = Normalize(-limit, limit)
     n_rows = max(len(s.perturbations) - 1 for s in screens)
     n_cols = max(len(s.readouts) for s in screens)
