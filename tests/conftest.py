@@ -18,3 +18,15 @@ def shared_petab() -> Path:
             "(CI always has them)"
         )
     return SHARED_PETAB
+
+
+@pytest.fixture(scope="session")
+def demo_fit(tmp_path_factory):
+    """The demo's blot fit (``paracrine demo``: the demo variant, its starts, seed 0), fitted
+    once per test session (~1 min on 2 cores) and loaded from its fit.json."""
+    from paracrine.cli import main
+    from paracrine.fitting import BlotFit
+
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    return BlotFit.load(out / "fit.json")

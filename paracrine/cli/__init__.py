@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         Parsing sets ``command`` and ``func`` (the function that runs the command; it takes
         the namespace and returns the exit status).
     """
-    from paracrine.cli import fit, perturb, petab, simulate
+    from paracrine.cli import analysis, fit, perturb, petab, simulate
 
     parser = argparse.ArgumentParser(
         prog="paracrine",
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.register(subparsers)
     petab.register(subparsers)
     perturb.register(subparsers)
+    analysis.register(subparsers)
     return parser
 
 
