@@ -121,7 +121,11 @@ def test_ensemble_band_of_the_demo_fit_contains_the_best_fit(demo_fit, tmp_path,
     from paracrine.fitting.ensemble import Ensemble, timecourse_band
 
     ens = Ensemble.from_json(out / "ensemble.json")
-    assert len(ens) == 60 and ens.diagnostics["n_failed"] == 0
+    assert len(ens) == 60
+    # a walker stepping where CVODE fails is counted (and rejected), never fatal
+    d = ens.diagnostics
+    assert d["n_failed"] <= 0.01 * d["n_evaluations"]
+    assert f"failed simulations {d['n_failed']} of" in (out / "ensemble.md").read_text("utf-8")
     assert not ens.converged  # 6 post-burn-in steps: reported as not converged
     assert np.all(ens.nllh >= ens.best_nllh - 1e-6)  # the best fit is the mode found
     band, *_ = timecourse_band(demo_fit, ens)
@@ -132,6 +136,7 @@ def test_ensemble_band_of_the_demo_fit_contains_the_best_fit(demo_fit, tmp_path,
     argv = ["migrate", "--fit", str(fit_path), "--ensemble", str(out / "ensemble.json")]
     assert main([*argv, "--out", str(out_m)]) == 0
     assert "60-member MCMC ensemble" in (out_m / "migration.md").read_text(encoding="utf-8")
+    capsys.readouterr()  # drop what the runs above printed
     bad = tmp_path / "other.json"
     bad.write_text(
         json.dumps(

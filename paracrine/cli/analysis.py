@@ -254,7 +254,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
         n_steps=args.steps,
         seed=args.seed,
         workers=args.workers,
-        progress=not args.no_progress,
+        progress=args.progress,
     )
     ensemble.to_json(out / "ensemble.json")
     band, conditions, times, readouts = timecourse_band(fit, ensemble)
