@@ -47,6 +47,8 @@ __all__ = [
     "MigrationFit",
     "MigrationProblem",
     "fit_migration",
+    "msc_cm_content_scan",
+    "plot_content_scan",
     "readout_conditions",
     "readout_signals",
 ]
@@ -612,3 +614,109 @@ def fit_migration(
             "seed": seed,
         },
     )
+
+
+def msc_cm_content_scan(
+    signalling: Any,
+    readouts: Any = "reference_migration_synthetic",
+    *,
+    il6_ng_ml: Sequence[float] = (0.5, 2.0, 10.0, 50.0, 200.0),
+    vegf_ng_ml: Sequence[float] = (0.5, 2.0, 10.0, 50.0, 200.0),
+    n_starts: int = 6,
+    seed: int = 0,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Which MSC-CM composition would make the held-out antibody rows come out right?
+
+    For every (IL-6, VEGF) content of undiluted MSC-CM on the grid, the link is refitted on
+    the ligand-only and MSC-CM rows (as :func:`fit_migration` does) and the antibody rows are
+    predicted. This is a DIAGNOSIS, not a validation: choosing the content by these numbers
+    would use the held-out rows. It answers whether the failure of the prediction is the
+    assumed content (some composition fits) or the link's structure (none does).
+
+    Returns
+    -------
+    DataFrame
+        ``msc_cm_il6_ng_ml, msc_cm_vegf_ng_ml, fitted_chi2, heldout_chi2, heldout_max_abs_z,
+        heldout_within_2sd, heldout_rows``.
+    """
+    for name, grid in (("il6_ng_ml", il6_ng_ml), ("vegf_ng_ml", vegf_ng_ml)):
+        values = np.asarray(grid, dtype=float)
+        if (
+            values.ndim != 1
+            or values.size == 0
+            or not np.all(np.isfinite(values))
+            or np.any(values < 0)
+        ):
+            raise InvalidInputError(
+                f"msc_cm_content_scan {name}: expected a non-empty list of contents >= 0 "
+                f"ng/mL, received {list(np.atleast_1d(values))}"
+            )
+    rows = []
+    pairs = [(float(a), float(b)) for a in il6_ng_ml for b in vegf_ng_ml]
+    if progress:
+        from tqdm.auto import tqdm
+
+        pairs = tqdm(pairs, desc="MSC-CM content", unit="point")
+    for il6, vegf in pairs:
+        fit = fit_migration(
+            signalling,
+            readouts,
+            msc_cm_il6_ng_ml=il6,
+            msc_cm_vegf_ng_ml=vegf,
+            n_starts=n_starts,
+            n_draws=2,
+            seed=seed,
+        )
+        f = fit.frame
+        mig = f["readout"] == "migration"
+        held = mig & (f["bevacizumab_ug_ml"] + f["anti_il6_ug_ml"] > 0)
+        fitted = mig & f["used_in_fit"]
+        rows.append(
+            {
+                "msc_cm_il6_ng_ml": il6,
+                "msc_cm_vegf_ng_ml": vegf,
+                "fitted_chi2": float((f.loc[fitted, "z"] ** 2).sum()),
+                "heldout_chi2": float((f.loc[held, "z"] ** 2).sum()),
+                "heldout_max_abs_z": float(f.loc[held, "z"].abs().max()),
+                "heldout_within_2sd": int((f.loc[held, "z"].abs() <= 2).sum()),
+                "heldout_rows": int(held.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_content_scan(scan: pd.DataFrame):  # -> Figure
+    """Heat map of the held-out rows' largest |z| over the MSC-CM content grid (≤ 2: every
+    antibody row within 2 SD)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    from paracrine.vocabulary import SEQUENTIAL_CMAP
+
+    grid = scan.pivot(
+        index="msc_cm_il6_ng_ml", columns="msc_cm_vegf_ng_ml", values="heldout_max_abs_z"
+    )
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    mesh = ax.pcolormesh(
+        np.arange(grid.shape[1] + 1),
+        np.arange(grid.shape[0] + 1),
+        grid.to_numpy(),
+        cmap=SEQUENTIAL_CMAP + "_r",
+        norm=LogNorm(vmin=1.0, vmax=max(2.0, float(np.nanmax(grid.to_numpy())))),
+    )
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            value = grid.iat[i, j]
+            colour = "black" if value <= 3.0 else "white"
+            ax.text(
+                j + 0.5, i + 0.5, f"{value:.1f}", ha="center", va="center", fontsize=9, color=colour
+            )
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.5, [f"{v:.3g}" for v in grid.columns])
+    ax.set_yticks(np.arange(grid.shape[0]) + 0.5, [f"{v:.3g}" for v in grid.index])
+    ax.set_xlabel("VEGF-A in undiluted MSC-CM (ng/mL)")
+    ax.set_ylabel("IL-6 in undiluted MSC-CM (ng/mL)")
+    ax.set_title("held-out antibody rows: largest |z| (≤ 2 = within 2 SD)", fontsize="medium")
+    fig.colorbar(mesh, ax=ax, label="max |predicted − measured| / SD")
+    fig.tight_layout()
+    return fig

@@ -80,6 +80,7 @@ def test_migrate_bad_input_is_one_line(capsys, tmp_path):
     assert "--msc-cm-vegf" in _error(capsys, ["migrate", "--msc-cm-vegf", "-2"])
     assert "needs the --fit" in _error(capsys, ["migrate", "--ensemble", str(corrupt)])
     assert "--seed" in _error(capsys, ["migrate", "--seed", "-1"])
+    assert "--scan-msc-cm" in _error(capsys, ["migrate", "--scan-msc-cm", "10:1:3"])
     a_file = tmp_path / "file"
     a_file.write_text("x", encoding="utf-8")
     err = _error(capsys, ["migrate", "--variant", "independent", "--out", str(a_file)])
@@ -88,7 +89,11 @@ def test_migrate_bad_input_is_one_line(capsys, tmp_path):
 
 def test_migrate_on_default_parameters_writes_the_table(tmp_path, capsys):
     out = tmp_path / "m"
-    assert main(["migrate", "--variant", "cooperation_saturation", "--out", str(out)]) == 0
+    argv = ["migrate", "--variant", "cooperation_saturation", "--scan-msc-cm", "0:10:2"]
+    assert main([*argv, "--out", str(out)]) == 0
+    scan = pd.read_csv(out / "msc_cm_scan.csv")
+    assert len(scan) == 4 and set(scan.msc_cm_vegf_ng_ml) == {0.0, 10.0}
+    assert (out / "msc_cm_scan.png").is_file()
     table = pd.read_csv(out / "migration.csv")
     assert list(table.columns[:9]) == [
         "cell_line",

@@ -151,6 +151,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NG_PER_ML",
         help="VEGF-A in undiluted MSC-CM (default: the assumed 0.5 ng/mL)",
     )
+    p.add_argument(
+        "--scan-msc-cm",
+        default=None,
+        metavar="START:STOP:N",
+        help="also scan the MSC-CM IL-6 and VEGF content over this grid (ng/mL, both axes) "
+        "and write msc_cm_scan.csv/.png: a diagnosis of the held-out failure, not a fit",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     p.add_argument("--out", default="paracrine-migration", metavar="DIR", help="output folder")
     p.set_defaults(func=run_migrate)
@@ -286,6 +293,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         check_dose(value, flag)
     if args.ensemble is not None and args.fit is None:
         raise InvalidInputError("--ensemble: needs the --fit it was drawn from")
+    scan_grid = None if args.scan_msc_cm is None else parse_grid(args.scan_msc_cm, "--scan-msc-cm")
     if args.fit is not None:
         signalling = load_blot_fit(args.fit)
         if args.variant is not None and signalling.model.variant != args.variant:
@@ -347,6 +355,23 @@ def run_migrate(args: argparse.Namespace) -> int:
         "",
         "Files: migration.csv, migration.png/.svg.",
     ]
+    if scan_grid is not None:
+        from paracrine.fitting.migration import msc_cm_content_scan, plot_content_scan
+
+        scan = msc_cm_content_scan(
+            signalling, args.readouts, il6_ng_ml=scan_grid, vegf_ng_ml=scan_grid, seed=args.seed
+        )
+        scan.to_csv(out / "msc_cm_scan.csv", index=False, float_format="%.6g")
+        _save(plot_content_scan(scan), out, "msc_cm_scan")
+        best = scan.loc[scan["heldout_chi2"].idxmin()]
+        text[-2:-2] = [
+            f"- MSC-CM content scan ({len(scan)} compositions, diagnosis only): best held-out "
+            f"χ² {best.heldout_chi2:.1f} at IL-6 {best.msc_cm_il6_ng_ml:g} and VEGF "
+            f"{best.msc_cm_vegf_ng_ml:g} ng/mL, largest |z| {best.heldout_max_abs_z:.1f}; "
+            f"compositions with every antibody row within 2 SD: "
+            f"{int((scan.heldout_within_2sd == scan.heldout_rows).sum())} (msc_cm_scan.csv)",
+            "",
+        ]
     (out / "migration.md").write_text("\n".join(text) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"wrote {out / 'migration.csv'}, {out / 'migration.md'}, {out / 'migration.png'}")
