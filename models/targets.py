@@ -75,7 +75,7 @@ KNOCKOUT_TARGETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 INHIBITOR_TARGETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "JAK1": ("k_stat3_jak", "k_ras_jak", "k_pi3k_jak", "k_mkk_jak"),
-        "VEGFR2": ("k_vr_phos",),
+        "VEGFR2": ("k_vr_phos", "vr_kinase"),
         "Src": ("k_mkk_vr", "k_stat3_vegfr2"),
         "PKC": ("k_raf_pkc",),
         "Raf": ("k_mek_phos",),

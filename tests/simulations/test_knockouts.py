@@ -127,6 +127,20 @@ def test_vegfr2_knockout_removes_the_vegf_contribution(screen):
     assert np.all(vegf_peak[:3] > 10.0) and 1.2 < vegf_peak[3] < 1.4
 
 
+def test_a_full_vegfr2_kinase_inhibitor_blocks_vegf_like_the_knockout(screen):
+    """A VEGFR2 kinase inhibitor at 100% stops every VEGF signal (its receptor still binds
+    VEGF, so the knockout and the inhibitor differ in receptor trafficking, not in signal).
+    Regression: the lumped internalise-and-phosphorylate step once bypassed the kinase, and
+    the inhibitor left 96% of the VEGF pERK peak."""
+    vegf = _fold(screen, "VEGFR2 inhibitor", "VEGF")
+    assert np.abs(vegf - 1.0).max(axis=0) == pytest.approx(np.zeros(4), abs=0.02)
+    assert_allclose(
+        _fold(screen, "VEGFR2 inhibitor", "IL-6+VEGF"),
+        _fold(screen, "VEGFR2 KO", "IL-6+VEGF"),
+        atol=0.02,
+    )
+
+
 def test_gp130_knockout_removes_the_il6_contribution(screen):
     """Without gp130 (KNOCKOUT_TARGETS: R6_tot, the IL-6R/gp130 complex) the IL-6 arm stays
     at basal for every read-out, and IL-6+VEGF equals VEGF alone — for pSTAT3 that is VEGF's
