@@ -43,6 +43,7 @@ from paracrine.simulations import Condition, ModelSimulator, units
 from paracrine.vocabulary import CELL_LINES
 
 __all__ = [
+    "LINKS",
     "MIGRATION_COLUMNS",
     "MigrationFit",
     "MigrationProblem",
@@ -140,13 +141,25 @@ def readout_signals(
     return integrals, late
 
 
+#: The link forms (:mod:`paracrine.models.readouts`): what the MSC factors other than IL-6
+#: and VEGF do.
+LINKS = {
+    "additive": "fold = 1 + Emax·S/(EC50 + S) + γ_line·f_CM (the other factors add, per line)",
+    "amplifying": "fold = 1 + Emax·S/(EC50 + S)·(1 + a·f_CM) + γ·f_CM (the other factors add "
+    "and amplify the signalling response; a and γ shared by the lines, so that the MSC-CM-alone "
+    "rows can set them)",
+}
+
+
 class MigrationProblem(Problem):
     """Weighted least squares of the migration link on fixed signal integrals.
 
     Parameters (optimisation scale): ``log10_emax`` (fold), ``log10_ec50`` (fold·h),
-    ``log10_w_stat3`` (dimensionless), ``gamma[<line>]`` (fold per unit MSC-CM fraction,
-    linear, 0–10). Residuals ``(predicted − measured)/sd`` over the rows used; the control
-    rows are left out (their fold is 1 by definition of the normalisation).
+    ``log10_w_stat3`` (dimensionless), then for the ``"additive"`` link ``gamma[<line>]``
+    (fold per unit MSC-CM fraction, linear, 0–10), for the ``"amplifying"`` link
+    ``amplification`` (per unit MSC-CM fraction, linear, 0–20) and one ``gamma``. Residuals
+    ``(predicted − measured)/sd`` over the rows used; the control rows are left out (their
+    fold is 1 by definition of the normalisation).
     """
 
     capabilities = Capabilities(alternating_inner=False)
@@ -159,7 +172,13 @@ class MigrationProblem(Problem):
         cell_lines: Sequence[str],
         msc_cm_fraction: np.ndarray,
         used: np.ndarray,
+        link: str = "additive",
     ) -> None:
+        if link not in LINKS:
+            from paracrine.errors import UnknownNameError
+
+            raise UnknownNameError("migration link", link, LINKS)
+        self.link = link
         self.integrals = np.asarray(integrals, dtype=float)
         self.measured = np.asarray(measured, dtype=float)
         self.sd = np.asarray(sd, dtype=float)
@@ -170,28 +189,39 @@ class MigrationProblem(Problem):
             sorted({line for line in self.cell_lines if line not in CELL_LINES})
         )
         self._line_index = np.array([self.lines.index(c) for c in self.cell_lines])
-        self.parameter_names = (
-            "log10_emax",
-            "log10_ec50",
-            "log10_w_stat3",
-            *(f"gamma[{line}]" for line in self.lines),
-        )
-        self.lower = np.array([-1.0, -2.0, -3.0, *([0.0] * len(self.lines))])
-        self.upper = np.array([1.5, 3.0, 2.0, *([10.0] * len(self.lines))])
+        if link == "additive":
+            extra = tuple(f"gamma[{line}]" for line in self.lines)
+            lower, upper = [0.0] * len(self.lines), [10.0] * len(self.lines)
+        else:
+            extra, lower, upper = ("amplification", "gamma"), [0.0, 0.0], [20.0, 10.0]
+        self.parameter_names = ("log10_emax", "log10_ec50", "log10_w_stat3", *extra)
+        self.lower = np.array([-1.0, -2.0, -3.0, *lower])
+        self.upper = np.array([1.5, 3.0, 2.0, *upper])
         self.n_data = int(self.used.sum())
         self.n_inner_parameters = 0
 
     def with_integrals(self, integrals: np.ndarray) -> MigrationProblem:
         """The same data and rows with other signal integrals (an ensemble member's)."""
         return MigrationProblem(
-            integrals, self.measured, self.sd, self.cell_lines, self.msc_cm_fraction, self.used
+            integrals,
+            self.measured,
+            self.sd,
+            self.cell_lines,
+            self.msc_cm_fraction,
+            self.used,
+            self.link,
         )
 
     def predict(self, x: np.ndarray, integrals: np.ndarray | None = None) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         signal = composite_signal(self.integrals if integrals is None else integrals, 10 ** x[2])
-        gamma = x[3:][self._line_index]
-        return migration_fold(signal, 10 ** x[0], 10 ** x[1], gamma, self.msc_cm_fraction)
+        if self.link == "additive":
+            gamma, amplification = x[3:][self._line_index], 0.0
+        else:
+            amplification, gamma = x[3], x[4]
+        return migration_fold(
+            signal, 10 ** x[0], 10 ** x[1], gamma, self.msc_cm_fraction, amplification
+        )
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         return ((self.predict(x) - self.measured) / self.sd)[self.used]
@@ -206,7 +236,8 @@ class MigrationProblem(Problem):
     def to_natural(self, x: np.ndarray) -> dict[str, float]:
         x = np.asarray(x, dtype=float)
         out = {"emax": 10 ** x[0], "ec50_fold_h": 10 ** x[1], "w_stat3": 10 ** x[2]}
-        out.update({f"gamma[{line}]": float(v) for line, v in zip(self.lines, x[3:], strict=True)})
+        names = self.parameter_names[3:]
+        out.update({name: float(v) for name, v in zip(names, x[3:], strict=True)})
         return out
 
     def jacobian_fd(self, x: np.ndarray, step: float = 1e-6) -> np.ndarray:
@@ -335,8 +366,13 @@ class MigrationFit:
             f"{link['emax'][2]:.3g}] fold, EC50 {link['ec50_fold_h'][0]:.3g} fold·h, "
             f"w_STAT3 {link['w_stat3'][0]:.3g}; "
             + ", ".join(
-                f"γ {k[6:-1]} {val[0]:.2f}" for k, val in link.items() if k.startswith("gamma")
-            ),
+                f"{k} {val[0]:.3g}"
+                for k, val in link.items()
+                if k.startswith(("gamma", "amplification"))
+            )
+            + f" ({self.metadata.get('link', 'additive')} link: "
+            + LINKS[self.metadata.get("link", "additive")]
+            + ")",
             f"Order of significantly different conditions reproduced: {v['order_reproduced']}"
             f"/{v['order_pairs']} pairs.",
             f"Fitted conditions within 2 SD: {v['fitted_within_2sd']}/{v['fitted_rows']}; "
@@ -388,9 +424,10 @@ class MigrationFit:
                     row.measured,
                     row.predicted,
                     xerr=2 * row.measured_sd,
+                    # the best fit may lie outside its draws' band: no negative error bar
                     yerr=[
-                        [row.predicted - row.predicted_low],
-                        [row.predicted_high - row.predicted],
+                        [max(0.0, row.predicted - row.predicted_low)],
+                        [max(0.0, row.predicted_high - row.predicted)],
                     ],
                     fmt=markers.get(row.cell_line, "o"),
                     color=colour,
@@ -442,6 +479,7 @@ def fit_migration(
     msc_cm_il6_ng_ml: float = units.MSC_CM_IL6_NG_ML,
     msc_cm_vegf_ng_ml: float = units.MSC_CM_VEGF_NG_ML,
     hold_out_antibodies: bool = True,
+    link: str = "additive",
     n_starts: int = 16,
     n_draws: int = 200,
     seed: int = 0,
@@ -466,6 +504,8 @@ def fit_migration(
         :mod:`paracrine.simulations.units`).
     hold_out_antibodies
         Leave the antibody rows out of the fit and predict them (default; claim 1's test).
+    link
+        ``"additive"`` or ``"amplifying"`` (:data:`LINKS`).
     n_starts, seed
         Multistart of the link fit (seeded Latin hypercube, in this process).
     n_draws
@@ -506,6 +546,7 @@ def fit_migration(
         list(frame["cell_line"].iloc[mig_idx]),
         frame["msc_cm_fraction"].to_numpy()[mig_idx],
         used[mig_idx],
+        link,
     )
     result = fit_multistart(problem, n_starts=n_starts, seed=seed, workers=1, progress=progress)
     if not np.all(np.isfinite(result.x)):
@@ -595,11 +636,11 @@ def fit_migration(
     names = list(problem.to_natural(x_best))
     best = problem.to_natural(x_best)
     qs = np.quantile(natural_draws, [lo_q, hi_q], axis=0)
-    link = {n: (best[n], float(qs[0, k]), float(qs[1, k])) for k, n in enumerate(names)}
+    link_values = {n: (best[n], float(qs[0, k]), float(qs[1, k])) for k, n in enumerate(names)}
     z = 1.959963984540054
     return MigrationFit(
         out,
-        link,
+        link_values,
         beta,
         (beta - z * beta_se, beta + z * beta_se),
         band_source,
@@ -612,6 +653,7 @@ def fit_migration(
             "readouts": str(data.source),
             "n_starts": n_starts,
             "seed": seed,
+            "link": link,
         },
     )
 
@@ -622,6 +664,7 @@ def msc_cm_content_scan(
     *,
     il6_ng_ml: Sequence[float] = (0.5, 2.0, 10.0, 50.0, 200.0),
     vegf_ng_ml: Sequence[float] = (0.5, 2.0, 10.0, 50.0, 200.0),
+    link: str = "additive",
     n_starts: int = 6,
     seed: int = 0,
     progress: bool = False,
@@ -664,6 +707,7 @@ def msc_cm_content_scan(
             readouts,
             msc_cm_il6_ng_ml=il6,
             msc_cm_vegf_ng_ml=vegf,
+            link=link,
             n_starts=n_starts,
             n_draws=2,
             seed=seed,

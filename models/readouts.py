@@ -24,6 +24,9 @@ conditions, so they enter as ONE composite, not three free weights).
 * ``γ_line · f_CM`` carries the MSC factors other than IL-6 and VEGF in conditioned medium
   (e.g. CXCL12, HGF, TGF-β; not modelled): proportional to the MSC-CM fraction ``f_CM``,
   independent of both antibodies.
+* The ``amplifying`` alternative, ``1 + Emax·S/(EC50 + S)·(1 + a·f_CM) + γ·f_CM``, lets those
+  factors also amplify the migratory response to IL-6/VEGF signalling (a and γ shared by the
+  lines, so that the three MSC-CM-alone means can set them).
 
 **Proliferation** (72 h, fold over control)::
 
@@ -75,11 +78,18 @@ def composite_signal(integrals_fold_h: np.ndarray, w_stat3: float) -> np.ndarray
 
 
 def migration_fold(
-    signal: np.ndarray, emax: float, ec50: float, gamma: np.ndarray, msc_cm_fraction: np.ndarray
+    signal: np.ndarray,
+    emax: float,
+    ec50: float,
+    gamma: np.ndarray,
+    msc_cm_fraction: np.ndarray,
+    amplification: float = 0.0,
 ) -> np.ndarray:
-    """Fold migration ``1 + Emax·S/(EC50 + S) + γ·f_CM`` (S ≥ 0 in fold·h, EC50 in fold·h)."""
+    """Fold migration ``1 + Emax·S/(EC50 + S)·(1 + a·f_CM) + γ·f_CM`` (S ≥ 0 and EC50 in
+    fold·h; ``a`` = *amplification*, 0 for the additive link)."""
     s = np.maximum(np.asarray(signal, dtype=float), 0.0)
-    return 1.0 + emax * s / (ec50 + s) + np.asarray(gamma) * np.asarray(msc_cm_fraction)
+    f = np.asarray(msc_cm_fraction, dtype=float)
+    return 1.0 + emax * s / (ec50 + s) * (1.0 + amplification * f) + np.asarray(gamma) * f
 
 
 def proliferation_fold(g1_signal: np.ndarray, beta: float) -> np.ndarray:

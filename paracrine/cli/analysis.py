@@ -152,6 +152,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="VEGF-A in undiluted MSC-CM (default: the assumed 0.5 ng/mL)",
     )
     p.add_argument(
+        "--link",
+        default="additive",
+        choices=("additive", "amplifying"),
+        help="what the other MSC factors do: add (per line) or add and amplify the signalling "
+        "response (shared); default additive",
+    )
+    p.add_argument(
         "--scan-msc-cm",
         default=None,
         metavar="START:STOP:N",
@@ -333,6 +340,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         signalling,
         args.readouts,
         ensemble=ensemble,
+        link=args.link,
         msc_cm_il6_ng_ml=units.MSC_CM_IL6_NG_ML if args.msc_cm_il6 is None else args.msc_cm_il6,
         msc_cm_vegf_ng_ml=(
             units.MSC_CM_VEGF_NG_ML if args.msc_cm_vegf is None else args.msc_cm_vegf
@@ -359,7 +367,12 @@ def run_migrate(args: argparse.Namespace) -> int:
         from paracrine.fitting.migration import msc_cm_content_scan, plot_content_scan
 
         scan = msc_cm_content_scan(
-            signalling, args.readouts, il6_ng_ml=scan_grid, vegf_ng_ml=scan_grid, seed=args.seed
+            signalling,
+            args.readouts,
+            il6_ng_ml=scan_grid,
+            vegf_ng_ml=scan_grid,
+            link=args.link,
+            seed=args.seed,
         )
         scan.to_csv(out / "msc_cm_scan.csv", index=False, float_format="%.6g")
         _save(plot_content_scan(scan), out, "msc_cm_scan")

@@ -188,3 +188,24 @@ def test_content_scan_finds_the_composition_that_generated_the_data(tmp_path):
     assert (far.heldout_within_2sd < 9).all()
     with pytest.raises(InvalidInputError, match="il6_ng_ml: expected a non-empty list"):
         msc_cm_content_scan(model, path, il6_ng_ml=())
+
+
+def test_the_amplifying_link_on_a_hand_computed_example():
+    integrals = np.array([[10.0, 10.0, 10.0, 5.0], [10.0, 10.0, 10.0, 5.0]])
+    problem = MigrationProblem(
+        integrals,
+        np.array([2.0, 3.0]),
+        np.array([0.1, 0.1]),
+        ["MCF-7", "T47D"],
+        np.array([0.0, 0.5]),
+        np.array([True, True]),
+        link="amplifying",
+    )
+    assert problem.parameter_names[3:] == ("amplification", "gamma")
+    x = np.array([np.log10(2.0), np.log10(10.0), np.log10(2.0), 3.0, 0.4])
+    # S = 20, Emax·S/(EC50+S) = 4/3; f = 0.5: (4/3)·(1 + 1.5) + 0.4·0.5
+    np.testing.assert_allclose(problem.predict(x), [1 + 4 / 3, 1 + (4 / 3) * 2.5 + 0.2])
+    with pytest.raises(Exception, match="migration link"):
+        MigrationProblem(
+            integrals, integrals[:, 0], integrals[:, 0], ["a", "b"], [0, 0], [1, 1], "mult"
+        )
