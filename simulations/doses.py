@@ -62,6 +62,33 @@ class DoseMatrix:
             raise UnknownNameError("read-out", readout, self.readouts)
         return self.metrics[metric][:, :, self.readouts.index(readout)]
 
+    def fit_hill(
+        self, metric: str = "peak", readout: str = "pERK", *, ligand: str = "IL-6", at: float = 0.0
+    ):  # -> paracrine.simulations.dose_response.HillFit
+        """Hill fit (E0, Emax, EC50, n) of *metric* of *readout* against one ligand's dose,
+        the other ligand held at dose *at* (must be on its axis; default 0: the ligand alone).
+
+        The metric is the model's, noise-free: the fit's CIs are then degenerate (see
+        :func:`~paracrine.simulations.dose_response.fit_hill`); fit each member of an
+        ensemble for the uncertainty of EC50 and Emax.
+        """
+        from paracrine.simulations.dose_response import fit_hill
+
+        if ligand not in ("IL-6", "VEGF"):
+            raise InvalidInputError(f"ligand: expected 'IL-6' or 'VEGF', received {ligand!r}")
+        other = self.vegf_ng_ml if ligand == "IL-6" else self.il6_ng_ml
+        hits = np.flatnonzero(np.isclose(other, at, rtol=1e-9, atol=0.0))
+        if hits.size == 0:
+            raise InvalidInputError(
+                f"at: expected a dose of the other ligand's axis ({other.tolist()} ng/mL), "
+                f"received {at!r}"
+            )
+        grid = self.get(metric, readout)
+        response = grid[:, hits[0]] if ligand == "IL-6" else grid[hits[0], :]
+        doses = self.il6_ng_ml if ligand == "IL-6" else self.vegf_ng_ml
+        name = f"{readout} {metric} vs {ligand} ({self.cell_line})"
+        return fit_hill(doses, response, name=name, dose_name=f"{ligand} dose (ng/mL)")
+
     def excess_over_hsa(self, metric: str = "peak", readout: str = "pERK") -> np.ndarray:
         """Combination response above the highest single agent (HSA, Gaddum's non-interaction):
         ``(E(a, b) − 1) − max(E(a, 0) − 1, E(0, b) − 1)`` with E the fold over basal. Positive:

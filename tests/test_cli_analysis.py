@@ -48,6 +48,11 @@ def test_sweep_writes_the_tidy_table_with_synergy_columns(tmp_path):
     expected = f - np.maximum(f[:, :1], f[:1, :])
     expected[0, :] = expected[:, 0] = 0.0
     np.testing.assert_allclose(hsa.to_numpy(), expected, atol=1e-5)
+    hill = pd.read_csv(out / "hill.csv")
+    assert set(hill.ligand) == {"IL-6", "VEGF"} and len(hill) == 8
+    # pSTAT3 is IL-6's read-out: its IL-6 Emax dwarfs its VEGF Emax
+    stat3 = hill[hill.readout == "pSTAT3"].set_index("ligand")
+    assert stat3.loc["IL-6", "emax"] > 3 * stat3.loc["VEGF", "emax"]
     assert (out / "sweep_MCF-7_peak.png").is_file() and (
         out / "synergy_MCF-7_pERK_peak.svg"
     ).is_file()

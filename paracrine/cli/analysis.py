@@ -211,7 +211,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from paracrine.simulations import dose_matrix
     from paracrine.simulations.synergy import plot_synergy, synergy_scores
 
-    frames, written = [], []
+    frames, written, hill_rows = [], [], []
     for line in lines:
         dm = dose_matrix(model, il6, vegf, line)
         tidy = dm.to_dataframe()
@@ -232,11 +232,51 @@ def run_sweep(args: argparse.Namespace) -> int:
                     written += _save(fig, out, f"synergy_{line}_{readout}_{metric}")
             fig = dm.plot(metric)
             written += _save(fig, out, f"sweep_{line}_{metric}")
+            hill_rows += _hill_rows(dm, metric, line)
         frames.append(tidy)
     table = pd.concat(frames, ignore_index=True)
     table.to_csv(out / "sweep.csv", index=False, float_format="%.6g")
-    print(f"wrote {out / 'sweep.csv'} ({len(table)} rows) and {len(written)} figure files")
+    if hill_rows:
+        pd.DataFrame(hill_rows).to_csv(out / "hill.csv", index=False, float_format="%.6g")
+    print(
+        f"wrote {out / 'sweep.csv'} ({len(table)} rows)"
+        + (f", {out / 'hill.csv'}" if hill_rows else "")
+        + f" and {len(written)} figure files"
+    )
     return 0
+
+
+def _hill_rows(dm, metric: str, line: str) -> list[dict]:
+    """Hill fits of each read-out's *metric* against each ligand alone (the other at dose 0),
+    where the axis has dose 0 and at least 4 doses."""
+    import numpy as np
+
+    rows = []
+    for ligand, doses, other in (
+        ("IL-6", dm.il6_ng_ml, dm.vegf_ng_ml),
+        ("VEGF", dm.vegf_ng_ml, dm.il6_ng_ml),
+    ):
+        if np.unique(doses).size < 4 or other[0] != 0:
+            continue
+        for readout in dm.readouts:
+            h = dm.fit_hill(metric, readout, ligand=ligand)
+            rows.append(
+                {
+                    "cell_line": line,
+                    "readout": readout,
+                    "metric": metric,
+                    "ligand": ligand,
+                    "e0": h.e0,
+                    "emax": h.emax,
+                    "ec50_ng_ml": h.ec50,
+                    "ec50_low": h.ec50_ci[0],
+                    "ec50_high": h.ec50_ci[1],
+                    "hill_n": h.n,
+                    "r2": h.r2,
+                    "ci_method": h.ci_method,
+                }
+            )
+    return rows
 
 
 def _model(args: argparse.Namespace):

@@ -111,3 +111,25 @@ def test_heat_map_is_labelled(matrix, tmp_path):
         and fig.axes[0].get_ylabel() == "IL-6 (ng/mL)"
     )
     fig.savefig(tmp_path / "m.png")
+
+
+def test_hill_fit_of_a_dose_matrix_axis():
+    """The IL-6 EC50 of pSTAT3 lies inside the swept range and below the dose where the
+    simulated response first exceeds 90% of its maximum; bad axes are clear errors."""
+    import numpy as np
+
+    from paracrine.errors import InvalidInputError
+    from paracrine.simulations import dose_matrix
+
+    doses = np.concatenate(([0.0], np.geomspace(0.01, 100.0, 9)))
+    dm = dose_matrix("independent", doses, [0.0, 50.0])
+    fit = dm.fit_hill("peak", "pSTAT3", ligand="IL-6")
+    response = dm.get("peak", "pSTAT3")[:, 0]
+    assert fit.r2 > 0.99
+    assert 0.01 < fit.ec50 < 100.0
+    assert fit.ec50 < doses[np.argmax(response >= 1 + 0.9 * (response.max() - 1))]
+    assert abs(fit.e0 - 1.0) < 0.1 * fit.emax and fit.emax > 1.0  # basal fold 1 at dose 0
+    with pytest.raises(InvalidInputError, match="at: expected a dose of the other ligand"):
+        dm.fit_hill("peak", "pSTAT3", ligand="IL-6", at=7.0)
+    with pytest.raises(InvalidInputError, match="ligand: expected"):
+        dm.fit_hill("peak", "pSTAT3", ligand="IL6")
