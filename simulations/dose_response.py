@@ -8,6 +8,11 @@ with ``emax < 0`` for an inhibition curve (then EC50 is the IC50). :func:`fit_hi
 least squares (lmfit) from several starts and gives profile-likelihood confidence intervals
 for EC50, Emax, the Hill coefficient n and, when it is free, e0.
 
+:func:`fit_hill_batch` fits many curves with a fixed e0 on one dose axis at once (the rows and
+columns of a dose matrix, an ensemble's dose–response curves): one vectorised
+Levenberg–Marquardt run over all curves and starts, with emax solved in closed form (variable
+projection), ~70× faster than one :func:`fit_hill` per curve and without intervals.
+
 Noise-free inputs (the model's dose metrics are deterministic) have no residual scatter to
 estimate an error from: their intervals collapse onto the estimate. Prediction uncertainty for
 model outputs comes from fitting each member of a parameter ensemble (``fit_hill(..., ci=False)``
@@ -26,12 +31,20 @@ from scipy import optimize, special, stats
 
 from paracrine.errors import InvalidInputError
 
-__all__ = ["HillFit", "fit_hill", "hill"]
+__all__ = ["HillBatchFit", "HillFit", "default_starts", "fit_hill", "fit_hill_batch", "hill"]
 
 #: Bounds of the Hill coefficient in every fit.
 N_BOUNDS = (0.1, 10.0)
 #: EC50 may lie this many decades beyond the lowest / highest positive dose.
 EC50_MARGIN_DECADES = 2.0
+#: Stopping tolerance of :func:`fit_hill_batch`: relative reduction of the objective (actual and
+#: predicted) or relative step length, as lmfit's ``ftol``/``xtol`` in :func:`fit_hill`.
+BATCH_TOL = 1e-12
+#: Iterations after which a curve of :func:`fit_hill_batch` counts as not converged.
+BATCH_MAX_ITER = 200
+#: Starts of :func:`fit_hill_batch` whose objective is within this relative distance of the
+#: best one reached the same optimum (:attr:`HillBatchFit.n_agree`).
+AGREE_RTOL = 1e-6
 _LN10 = math.log(10.0)
 _PARAMS = ("e0", "emax", "log10_ec50", "n")
 
@@ -405,6 +418,25 @@ class _HillProblem:
         ]
 
 
+def _statistics(
+    y: np.ndarray,
+    residual: np.ndarray,
+    values: dict[str, float],
+    bounds: dict[str, tuple[float, float]],
+) -> tuple[float, float, tuple[str, ...]]:
+    """rmse, r² and the estimates at the edge of their range, of one fitted curve."""
+    rmse = float(np.sqrt(np.mean(residual**2)))
+    sst = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(residual**2)) / sst if sst > 0 else math.nan
+    at_bound = []
+    for param, label in (("log10_ec50", "ec50"), ("n", "n"), ("emax", "emax")):
+        low, high = bounds[param]
+        span = 1e-6 * max(1.0, abs(values[param]))
+        if values[param] - low <= span or high - values[param] <= span:
+            at_bound.append(label)
+    return rmse, r2, tuple(at_bound)
+
+
 def _profile_side(
     problem: _HillProblem,
     best: dict[str, float],
@@ -535,16 +567,7 @@ def fit_hill(
     assert best is not None
     obj_min, values, success, stderr = best
 
-    residual = y - problem.model(values)
-    rmse = float(np.sqrt(np.mean(residual**2)))
-    sst = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(residual**2)) / sst if sst > 0 else math.nan
-    at_bound = []
-    for param, label in (("log10_ec50", "ec50"), ("n", "n"), ("emax", "emax")):
-        low, high = problem.bounds[param]
-        span = 1e-6 * max(1.0, abs(values[param]))
-        if values[param] - low <= span or high - values[param] <= span:
-            at_bound.append(label)
+    rmse, r2, at_bound = _statistics(y, y - problem.model(values), values, problem.bounds)
 
     free = problem.free
     dof = y.size - len(free)
@@ -606,9 +629,465 @@ def fit_hill(
         e0_fixed=e0 is not None,
         ci_method=method,
         open_ci=tuple(open_ci),
-        at_bound=tuple(at_bound),
+        at_bound=at_bound,
         dose=d,
         response=y,
         sd=s,
         name=name,
     )
+
+
+# --------------------------------------------------------------------------- many curves at once
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise inner products of two (M, N) arrays."""
+    return np.einsum("ij,ij->i", a, b)
+
+
+def _lm_varpro(
+    ln_d: np.ndarray,
+    yw: np.ndarray,
+    w: np.ndarray,
+    emax_low: np.ndarray,
+    emax_high: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    x0: np.ndarray,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Levenberg–Marquardt over x = (log10 EC50, n) of M curves at once, emax projected out.
+
+    The residual of curve m is ``r = emax·h − y'`` with ``h = w·g(x)`` (g the Hill fraction),
+    ``y' = w·(y − e0)`` and emax the least-squares coefficient of h, clipped to its bounds
+    (exact: the objective is a convex quadratic in emax). The Jacobian of r is the exact
+    variable-projection derivative ``emax·∂h + h·∂emax`` (∂emax = 0 when clipped). Each curve has
+    its own damping (Marquardt scaling, Nielsen's update) and stops on its own; bounds on x are
+    kept by projection, with a coordinate on its bound dropped from the step while the descent
+    direction points out of the box.
+
+    Parameters: ``ln_d`` (M, N) natural log of each curve's doses (−inf at dose 0); ``yw``,
+    ``w`` (M, N) (weight 0 pads curves with fewer doses); ``emax_low``, ``emax_high`` (M,);
+    ``low``, ``high``, ``x0`` (M, 2).
+    Returns x (M, 2), emax (M,), objective (M,), converged (M,) and iterations (M,).
+    """
+    m_curves = yw.shape[0]
+    # dose 0 as a huge negative log dose: g = expit(−huge) = 0 and ∂g = 0 · finite = 0 there
+    ln_d = np.where(np.isfinite(ln_d), ln_d, -1e300)
+    x = np.clip(x0, low, high)
+    floor = 1e-28 * np.maximum(_dot(yw, yw), 1e-300)
+
+    def evaluate(xx: np.ndarray, k: np.ndarray):
+        log10_ec50, n = xx[:, 0:1], xx[:, 1:2]
+        z = ln_d[k] - _LN10 * log10_ec50
+        g = special.expit(n * z)
+        yk = yw[k]
+        h = g * w[k]
+        hh = np.maximum(_dot(h, h), 1e-300)
+        free = _dot(h, yk) / hh
+        emax = np.clip(free, emax_low[k], emax_high[k])
+        e = emax[:, None]
+        r = e * h - yk
+        slope = h * (1.0 - g)
+        dh0 = slope * (-_LN10 * n)  # ∂h/∂log10 EC50
+        dh1 = slope * z  # ∂h/∂n
+        # ∂emax = −(emax·<h, ∂h> + <r, ∂h>)/<h, h> while emax is not clipped, else 0
+        scale = np.where(emax == free, -1.0 / hh, 0.0)
+        c0 = scale * (emax * _dot(h, dh0) + _dot(r, dh0))
+        c1 = scale * (emax * _dot(h, dh1) + _dot(r, dh1))
+        return r, _dot(r, r), emax, e * dh0 + h * c0[:, None], e * dh1 + h * c1[:, None]
+
+    everything = np.arange(m_curves)
+    r, cost, emax, j0, j1 = evaluate(x, everything)
+    lam = np.full(m_curves, 1e-3)
+    nu = np.full(m_curves, 2.0)
+    active = np.ones(m_curves, dtype=bool)
+    converged = np.zeros(m_curves, dtype=bool)
+    iterations = np.zeros(m_curves, dtype=int)
+    for _ in range(max_iter):
+        k = np.flatnonzero(active)
+        if k.size == 0:
+            break
+        iterations[k] += 1
+        a0, a1, rk = j0[k], j1[k], r[k]
+        xk, c_old, lk = x[k], cost[k], lam[k]
+        a00, a01, a11 = _dot(a0, a0), _dot(a0, a1), _dot(a1, a1)
+        g0, g1 = _dot(a0, rk), _dot(a1, rk)
+        lo, hi = low[k], high[k]
+        free0 = ~(((xk[:, 0] <= lo[:, 0]) & (g0 > 0)) | ((xk[:, 0] >= hi[:, 0]) & (g0 < 0)))
+        free1 = ~(((xk[:, 1] <= lo[:, 1]) & (g1 > 0)) | ((xk[:, 1] >= hi[:, 1]) & (g1 < 0)))
+        top = np.maximum(a00, a11)
+        s00 = a00 + lk * np.maximum(a00, 1e-12 * top + 1e-300)
+        s11 = a11 + lk * np.maximum(a11, 1e-12 * top + 1e-300)
+        both = free0 & free1
+        s01 = np.where(both, a01, 0.0)
+        s00, s11 = np.where(free0, s00, 1.0), np.where(free1, s11, 1.0)
+        g0, g1 = np.where(free0, g0, 0.0), np.where(free1, g1, 0.0)
+        det = s00 * s11 - s01 * s01
+        ok = np.isfinite(det) & (det > 0)
+        det = np.where(ok, det, 1.0)
+        step = np.column_stack([-(s11 * g0 - s01 * g1) / det, -(s00 * g1 - s01 * g0) / det])
+        step = np.where(ok[:, None], step, 0.0)
+        x_new = np.clip(xk + step, lo, hi)
+        step = x_new - xk
+        t_r, c_new, t_emax, t_j0, t_j1 = evaluate(x_new, k)
+        p0, p1 = step[:, 0], step[:, 1]
+        # reduction predicted by the Gauss–Newton model with the full (not damped) J'J
+        predicted = -(
+            2.0 * (g0 * p0 + g1 * p1) + a00 * p0 * p0 + 2.0 * a01 * p0 * p1 + a11 * p1 * p1
+        )
+        better = c_new < c_old
+        small_f = (c_old - c_new <= tol * c_old) & (predicted <= tol * c_old)
+        small_x = np.hypot(p0, p1) <= tol * (np.hypot(xk[:, 0], xk[:, 1]) + tol)
+        accepted = k[better]
+        if accepted.size:
+            x[accepted] = x_new[better]
+            r[accepted], cost[accepted], emax[accepted] = t_r[better], c_new[better], t_emax[better]
+            j0[accepted], j1[accepted] = t_j0[better], t_j1[better]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rho = (c_old[better] - c_new[better]) / predicted[better]
+            rho = np.where(np.isfinite(rho), rho, 0.0)
+            lam[accepted] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            nu[accepted] = 2.0
+        rejected = k[~better]
+        lam[rejected] *= nu[rejected]
+        nu[rejected] *= 2.0
+        done = (better & small_f) | small_x | (cost[k] <= floor[k]) | (lam[k] > 1e16)
+        converged[k[done]] = True
+        active[k[done]] = False
+    converged &= np.isfinite(cost) & np.all(np.isfinite(x), axis=1)
+    return x, emax, cost, converged, iterations
+
+
+@dataclass(frozen=True, eq=False)
+class HillBatchFit:
+    """Hill curves ``e0 + emax · dⁿ / (ec50ⁿ + dⁿ)`` (e0 fixed) fitted to many response vectors
+    on one dose axis by :func:`fit_hill_batch`; estimates only.
+
+    Attributes
+    ----------
+    e0, emax, ec50, n
+        One estimate per curve, ``(M,)``.
+    chisqr
+        Objective at the optimum, ``(M,)``: Σ ((R − model)/sd)² or Σ (R − model)².
+    converged
+        The best start stopped on the tolerance (not the iteration limit), ``(M,)``.
+    n_agree
+        Starts that reached the best objective (within :data:`AGREE_RTOL`), ``(M,)``: 1 of
+        several means the curve has several local optima within reach of the starts.
+    start_chisqr
+        Objective reached from every start, ``(M, n_starts)``.
+    iterations
+        Iterations of the best start, ``(M,)``.
+    dose, response
+        The data: doses ``(N,)``, responses ``(M, N)``.
+    emax_bounds
+        Bounds of emax, ``(M, 2)``.
+    sd
+        Standard deviations ``(M, N)``, ``None`` when not given.
+    """
+
+    e0: np.ndarray
+    emax: np.ndarray
+    ec50: np.ndarray
+    n: np.ndarray
+    chisqr: np.ndarray
+    converged: np.ndarray
+    n_agree: np.ndarray
+    start_chisqr: np.ndarray = field(repr=False)
+    iterations: np.ndarray = field(repr=False)
+    dose: np.ndarray = field(repr=False)
+    response: np.ndarray = field(repr=False)
+    emax_bounds: np.ndarray = field(repr=False)
+    sd: np.ndarray | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return int(self.e0.size)
+
+    def predict(self, dose: Any = None) -> np.ndarray:
+        """The fitted curves at *dose* (default the fitted doses): ``(M, len(dose))``."""
+        d = self.dose if dose is None else _as_doses(dose, "dose")
+        return hill(
+            d[None, :], self.e0[:, None], self.emax[:, None], self.ec50[:, None], self.n[:, None]
+        )
+
+    def fit(self, i: int, name: str = "") -> HillFit:
+        """Curve *i* as a :class:`HillFit` (no intervals: ``ci_method="none"``)."""
+        return _estimates_only(
+            self.dose,
+            self.response[i],
+            None if self.sd is None else self.sd[i],
+            float(self.e0[i]),
+            float(self.emax[i]),
+            float(self.ec50[i]),
+            float(self.n[i]),
+            float(self.chisqr[i]),
+            bool(self.converged[i]),
+            tuple(self.emax_bounds[i]),
+            name,
+        )
+
+
+def _estimates_only(
+    dose: np.ndarray,
+    y: np.ndarray,
+    sd: np.ndarray | None,
+    e0: float,
+    emax: float,
+    ec50: float,
+    n: float,
+    chisqr: float,
+    converged: bool,
+    emax_bounds: tuple[float, float],
+    name: str,
+) -> HillFit:
+    """A :class:`HillFit` without intervals (e0 fixed), as ``fit_hill(..., e0=e0, ci=False)``
+    returns it."""
+    values = {"e0": e0, "emax": emax, "log10_ec50": math.log10(ec50), "n": n}
+    residual = y - hill(dose, e0, emax, ec50, n)
+    rmse, r2, at_bound = _statistics(y, residual, values, _bounds(dose, emax_bounds))
+    nan = (math.nan, math.nan)
+    return HillFit(
+        e0=e0,
+        emax=emax,
+        ec50=ec50,
+        n=n,
+        e0_ci=(e0, e0),
+        emax_ci=nan,
+        ec50_ci=nan,
+        n_ci=nan,
+        level=0.95,
+        r2=r2,
+        rmse=rmse,
+        chisqr=chisqr,
+        n_points=int(y.size),
+        converged=converged,
+        e0_fixed=True,
+        ci_method="none",
+        open_ci=(),
+        at_bound=at_bound,
+        dose=dose,
+        response=y,
+        sd=sd,
+        name=name,
+    )
+
+
+def _bounds(dose: np.ndarray, emax_bounds: tuple[float, float]) -> dict[str, tuple[float, float]]:
+    positive = dose[dose > 0]
+    return {
+        "e0": (-np.inf, np.inf),
+        "emax": (float(emax_bounds[0]), float(emax_bounds[1])),
+        "log10_ec50": (
+            math.log10(positive.min()) - EC50_MARGIN_DECADES,
+            math.log10(positive.max()) + EC50_MARGIN_DECADES,
+        ),
+        "n": N_BOUNDS,
+    }
+
+
+def default_starts(dose: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The ten (EC50, n) starts of :func:`fit_hill`: five EC50s log-spaced over the positive
+    doses × n = 1 and 3, as an array ``(10, 2)``."""
+    d = _as_doses(dose, "dose")
+    positive = d[d > 0]
+    if positive.size == 0:
+        raise InvalidInputError(f"dose: expected positive doses, received {d.tolist()}")
+    log_ec50 = np.linspace(math.log10(positive.min()), math.log10(positive.max()), 5)
+    return np.array([(10.0**c, n) for n in (1.0, 3.0) for c in log_ec50])
+
+
+def _fit_curves(
+    ln_d: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    e0: np.ndarray,
+    emax_bounds: np.ndarray,
+    log10_ec50_bounds: np.ndarray,
+    starts: np.ndarray,
+    max_iter: int = BATCH_MAX_ITER,
+    tol: float = BATCH_TOL,
+) -> dict[str, np.ndarray]:
+    """Best of every start for M curves (no input checks): ``ln_d``, ``y``, ``w`` (M, N) (natural
+    log doses, −inf at 0; weight 0 pads a curve with fewer doses), ``e0`` (M,), bounds (M, 2),
+    ``starts`` (M, S, 2) as (log10 EC50, n). Returns per-curve arrays ``emax, log10_ec50, n,
+    chisqr, converged, n_agree, iterations`` and ``start_chisqr`` (M, S)."""
+    m_curves, n_starts = starts.shape[:2]
+    rep = np.repeat(np.arange(m_curves), n_starts)
+    yw = (y - e0[:, None]) * w
+    low = np.column_stack([log10_ec50_bounds[rep, 0], np.full(rep.size, N_BOUNDS[0])])
+    high = np.column_stack([log10_ec50_bounds[rep, 1], np.full(rep.size, N_BOUNDS[1])])
+    x, emax, cost, converged, iterations = _lm_varpro(
+        ln_d[rep],
+        yw[rep],
+        w[rep],
+        emax_bounds[rep, 0],
+        emax_bounds[rep, 1],
+        low,
+        high,
+        starts.reshape(-1, 2),
+        max_iter,
+        tol,
+    )
+    cost = np.where(np.isfinite(cost), cost, np.inf).reshape(m_curves, n_starts)
+    best = np.argmin(cost, axis=1)
+    flat = np.arange(m_curves) * n_starts + best
+    best_cost = cost[np.arange(m_curves), best]
+    tiny = 1e-20 * np.maximum(_dot(yw, yw), 1e-300)
+    n_agree = np.sum(cost <= (best_cost * (1.0 + AGREE_RTOL) + tiny)[:, None], axis=1)
+    return {
+        "emax": emax[flat],
+        "log10_ec50": x[flat, 0],
+        "n": x[flat, 1],
+        "chisqr": best_cost,
+        "converged": converged[flat],
+        "n_agree": n_agree,
+        "iterations": iterations[flat],
+        "start_chisqr": cost,
+    }
+
+
+def fit_hill_batch(
+    dose: Sequence[float] | np.ndarray,
+    responses: Any,
+    e0: float | Sequence[float] | np.ndarray,
+    *,
+    emax_bounds: tuple[float, float] | np.ndarray | None = None,
+    starts: Any = None,
+    sd: Any = None,
+    dose_name: str = "dose",
+    max_iter: int = BATCH_MAX_ITER,
+    tol: float = BATCH_TOL,
+) -> HillBatchFit:
+    """Fit ``R = e0 + emax · dⁿ / (EC50ⁿ + dⁿ)`` with e0 fixed to many curves on one dose axis.
+
+    The same model, bounds and objective as :func:`fit_hill` with *e0* given (log10 EC50 within
+    the positive doses ± two decades, n in 0.1–10, emax within *emax_bounds*), without
+    intervals. Every curve is fitted from every start in one vectorised Levenberg–Marquardt run
+    (emax in closed form — variable projection —, (log10 EC50, n) iterated with the exact
+    Jacobian, each curve with its own damping and stopping test at lmfit's tolerances); the best
+    start per curve is kept. With the default starts (those of :func:`fit_hill`) it reaches the
+    same optima as :func:`fit_hill` (checked in the tests) in ~0.4 ms per curve instead of
+    ~30 ms (62 curves of 32 doses, ten starts; measured on a busy 2-core machine).
+
+    Parameters
+    ----------
+    dose
+        Doses ``(N,)`` (≥ 0, at least 4 distinct), shared by all curves.
+    responses
+        ``(M, N)``: one curve per row.
+    e0
+        The fixed response at dose 0: a scalar or one per curve.
+    emax_bounds
+        ``(low, high)`` for all curves or an ``(M, 2)`` array (default unbounded).
+    starts
+        ``(EC50, n)`` starts: ``(S, 2)`` for all curves or ``(M, S, 2)`` per curve (default
+        :func:`default_starts`, the ten starts of :func:`fit_hill`); clipped into the bounds.
+    sd
+        Standard deviations (scalar, ``(N,)`` or ``(M, N)``); residuals are weighted by 1/sd.
+    dose_name
+        Name of the dose axis in error messages.
+    max_iter, tol
+        Iteration limit and stopping tolerance per curve and start.
+
+    Returns
+    -------
+    HillBatchFit
+
+    Examples
+    --------
+    >>> d = np.array([0, 0.1, 1, 10, 100])
+    >>> y = np.stack([hill(d, 0.0, 1.0, 2.0, 1.2), hill(d, 0.5, -0.3, 5.0, 2.0)])
+    >>> fits = fit_hill_batch(d, y, [0.0, 0.5])
+    >>> fits.ec50.round(6).tolist(), fits.n.round(6).tolist()
+    ([2.0, 5.0], [1.2, 2.0])
+    """
+    d = _as_doses(dose, dose_name)
+    distinct = np.unique(d).size
+    if distinct < 4:
+        raise InvalidInputError(
+            f"{dose_name}: expected at least 4 distinct doses, received {distinct}"
+        )
+    y = np.asarray(responses, dtype=float)
+    if y.ndim != 2 or y.shape[1] != d.size:
+        raise InvalidInputError(
+            f"responses: expected an array (curves, {d.size} doses), received shape {y.shape}"
+        )
+    if not np.all(np.isfinite(y)):
+        raise InvalidInputError("responses: expected finite values")
+    m_curves = y.shape[0]
+    base = np.broadcast_to(np.asarray(e0, dtype=float), (m_curves,)).copy()
+    if not np.all(np.isfinite(base)):
+        raise InvalidInputError(f"e0: expected finite values, received {base.tolist()}")
+    if emax_bounds is None:
+        emax_bounds = (-np.inf, np.inf)
+    eb = np.broadcast_to(np.asarray(emax_bounds, dtype=float), (m_curves, 2)).copy()
+    if np.any(~(eb[:, 0] < eb[:, 1])):
+        raise InvalidInputError(
+            f"emax_bounds: expected (low, high) with low < high, received {eb.tolist()}"
+        )
+    st = default_starts(d) if starts is None else np.asarray(starts, dtype=float)
+    if st.ndim == 2:
+        st = np.broadcast_to(st, (m_curves, *st.shape))
+    if st.ndim != 3 or st.shape[0] != m_curves or st.shape[2] != 2 or st.shape[1] == 0:
+        raise InvalidInputError(
+            f"starts: expected (EC50, n) pairs of shape (S, 2) or ({m_curves}, S, 2), "
+            f"received shape {np.shape(starts)}"
+        )
+    if not np.all(np.isfinite(st) & (st > 0)):
+        raise InvalidInputError("starts: expected finite EC50 > 0 and n > 0")
+    if sd is None:
+        s, w = None, np.ones_like(y)
+    else:
+        s = np.broadcast_to(np.asarray(sd, dtype=float), y.shape).copy()
+        if not np.all(np.isfinite(s) & (s > 0)):
+            raise InvalidInputError("sd: expected finite standard deviations > 0")
+        w = 1.0 / s
+    ec50_bounds = np.broadcast_to(_bounds(d, (-np.inf, np.inf))["log10_ec50"], (m_curves, 2))
+    with np.errstate(divide="ignore"):
+        ln_d = np.broadcast_to(np.log(d), y.shape)
+    x0 = np.stack([np.log10(st[:, :, 0]), st[:, :, 1]], axis=2)
+    best = _fit_curves(ln_d, y, w, base, eb, ec50_bounds, x0, max_iter, tol)
+    return HillBatchFit(
+        e0=base,
+        emax=best["emax"],
+        ec50=10.0 ** best["log10_ec50"],
+        n=best["n"],
+        chisqr=best["chisqr"],
+        converged=best["converged"],
+        n_agree=best["n_agree"],
+        start_chisqr=best["start_chisqr"],
+        iterations=best["iterations"],
+        dose=d,
+        response=y,
+        sd=s,
+        emax_bounds=eb,
+    )
+
+
+def _fit_ragged(
+    doses: Sequence[np.ndarray],
+    responses: Sequence[np.ndarray],
+    e0: np.ndarray,
+    emax_bounds: np.ndarray,
+    starts: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """:func:`_fit_curves` of M curves on their own dose axes (checked 1-D arrays, at least one
+    positive dose each), padded to the longest with weight 0; *starts* ``(M, S, 2)`` as (EC50,
+    n) in dose units. One solver run, so one set of per-iteration overheads, for all curves."""
+    m_curves = len(doses)
+    width = max(d.size for d in doses)
+    ln_d = np.empty((m_curves, width))
+    y = np.zeros((m_curves, width))
+    w = np.zeros((m_curves, width))
+    ec50_bounds = np.empty((m_curves, 2))
+    for k, (d, r) in enumerate(zip(doses, responses, strict=True)):
+        with np.errstate(divide="ignore"):
+            ln_d[k, : d.size] = np.log(d)
+        ln_d[k, d.size :] = ln_d[k, d.size - 1]
+        y[k, : d.size] = r
+        w[k, : d.size] = 1.0
+        ec50_bounds[k] = _bounds(d, (-np.inf, np.inf))["log10_ec50"]
+    x0 = np.stack([np.log10(starts[:, :, 0]), starts[:, :, 1]], axis=2)
+    return _fit_curves(ln_d, y, w, np.asarray(e0, dtype=float), emax_bounds, ec50_bounds, x0)

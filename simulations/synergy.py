@@ -31,14 +31,20 @@ The formulas are checked in the tests against hand-computed examples and against
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from scipy import optimize
 
 from paracrine.errors import InvalidInputError, UnknownNameError
-from paracrine.simulations.dose_response import HillFit, fit_hill, hill
+from paracrine.simulations.dose_response import (
+    HillFit,
+    _estimates_only,
+    _fit_ragged,
+    default_starts,
+    fit_hill,
+    hill,
+)
 from paracrine.vocabulary import DIVERGING_CMAP, SEQUENTIAL_CMAP
 
 __all__ = [
@@ -209,11 +215,51 @@ def fit_single_agents(
 ) -> tuple[HillFit, HillFit]:
     """Hill curves ``emax · dⁿ/(EC50ⁿ + dⁿ)`` (e0 fixed at 0) fitted to the single-agent column
     ``f[:, 0]`` (agent A) and row ``f[0, :]`` (agent B) of a fractional-effect matrix; estimates
-    only (no intervals). Needs at least 4 doses (0 and 3 more) on each axis."""
-    m, a, b = _check_all(f, dose_a, dose_b, names)
-    fit_a = fit_hill(a, m[:, 0], e0=0.0, ci=False, name=f"{names[0]} alone", dose_name=names[0])
-    fit_b = fit_hill(b, m[0, :], e0=0.0, ci=False, name=f"{names[1]} alone", dose_name=names[1])
-    return fit_a, fit_b
+    only (no intervals). Needs at least 4 doses (0 and 3 more) on each axis.
+
+    The fits are ``fit_hill(dose, f, e0=0, ci=False)``: the same ten starts and bounds, solved
+    for both agents at once by the vectorised solver behind
+    :func:`~paracrine.simulations.dose_response.fit_hill_batch` (``fit_hill`` itself only for
+    a fit that does not converge there)."""
+    return _single_agents(*_check_all(f, dose_a, dose_b, names), names)[0]
+
+
+def _single_agents(
+    m: np.ndarray, a: np.ndarray, b: np.ndarray, names: Sequence[str]
+) -> tuple[tuple[HillFit, HillFit], int]:
+    """The two single-agent fits and how many of them needed the lmfit fallback."""
+    for dose, name in ((a, names[0]), (b, names[1])):  # the messages of fit_hill
+        distinct = np.unique(dose).size
+        if distinct < 4:
+            raise InvalidInputError(
+                f"{name}: expected at least 4 distinct doses, received {distinct}"
+            )
+    doses, ys = (a, b), (m[:, 0], m[0, :])
+    starts = np.stack([default_starts(a), default_starts(b)])
+    best = _fit_ragged(doses, ys, np.zeros(2), np.array([[-np.inf, np.inf]] * 2), starts)
+    fits, n_fallback = [], 0
+    for k in range(2):
+        label = f"{names[k]} alone"
+        fit = _estimates_only(
+            doses[k],
+            ys[k],
+            None,
+            0.0,
+            float(best["emax"][k]),
+            float(10.0 ** best["log10_ec50"][k]),
+            float(best["n"][k]),
+            float(best["chisqr"][k]),
+            bool(best["converged"][k]),
+            (-np.inf, np.inf),
+            label,
+        )
+        if not fit.converged:  # the careful path; the lower objective is kept
+            n_fallback += 1
+            careful = fit_hill(doses[k], ys[k], e0=0.0, ci=False, name=label, dose_name=names[k])
+            if not careful.chisqr > fit.chisqr:
+                fit = careful
+        fits.append(fit)
+    return (fits[0], fits[1]), n_fallback
 
 
 def _triplet(agent: HillFit | Sequence[float]) -> tuple[float, float, float]:
@@ -227,10 +273,10 @@ def _triplet(agent: HillFit | Sequence[float]) -> tuple[float, float, float]:
     return emax, ec50, n
 
 
-def _dose_ratio(x: float, emax: float, ec50: float, n: float, f: float) -> float:
+def _dose_ratio(x: Any, emax: float, ec50: float, n: float, f: Any) -> np.ndarray:
     """``x / X⁻¹(f)`` for the Hill agent X; 0 where f is at or beyond X's maximal effect (the
     continuous extension: X⁻¹(f) → ∞ as f → emax)."""
-    return (x / ec50) * (max(emax - f, 0.0) / f) ** (1.0 / n)
+    return (x / ec50) * (np.maximum(emax - f, 0.0) / f) ** (1.0 / n)
 
 
 def loewe_reference(
@@ -244,8 +290,9 @@ def loewe_reference(
     """Loewe-additive fractional effect ``f_L`` at every (a, b) of the dose grid.
 
     ``f_L`` solves ``a/A⁻¹(f_L) + b/B⁻¹(f_L) = 1`` with ``A⁻¹(f) = EC50 (f/(emax − f))^(1/n)``
-    the dose of A alone giving effect f (Brent's method on
-    ``[max(f_A(a), f_B(b)), min(emax_A, emax_B)]``, where the root is bracketed and unique).
+    the dose of A alone giving effect f (bisection on
+    ``[max(f_A(a), f_B(b)), min(emax_A, emax_B)]``, where the root is bracketed and unique, to
+    1e-15 + 1e-13·f; all cells at once).
 
     When the stronger agent alone already reaches the weaker agent's maximal effect,
     the equation has no solution (the weaker agent cannot contribute a dose equivalent). The
@@ -291,20 +338,29 @@ def loewe_reference(
     out = np.empty((a.size, b.size))
     out[:, 0] = fa
     out[0, :] = fb
-    for i in range(1, a.size):
-        for j in range(1, b.size):
-            low = max(fa[i], fb[j])
-            if low >= top:
-                out[i, j] = {"hsa": low, "nan": np.nan, "weakest": top}[undefined]
-                continue
+    x, y = (v.ravel() for v in np.meshgrid(a[1:], b[1:], indexing="ij"))
+    low = np.maximum(fa[1:, None], fb[None, 1:])
+    beyond = low >= top
+    inner = np.where(beyond, {"hsa": low, "nan": np.nan, "weakest": top}[undefined], low)
 
-            def excess(f: float, x: float = a[i], y: float = b[j]) -> float:
-                return _dose_ratio(x, ea, ca, na, f) + _dose_ratio(y, eb, cb, nb, f) - 1.0
+    def excess(f: np.ndarray, k: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _dose_ratio(x[k], ea, ca, na, f) + _dose_ratio(y[k], eb, cb, nb, f) - 1.0
 
-            if excess(low) <= 0:  # the other agent's dose ratio is below rounding
-                out[i, j] = low
-            else:
-                out[i, j] = optimize.brentq(excess, low, top, xtol=1e-15, rtol=1e-13)
+    # where the other agent's dose ratio is below rounding at low, f_L = low; elsewhere the
+    # root is bracketed in [low, top] and unique (the excess falls with f): bisection on all
+    # such cells at once, to brentq's tolerance (xtol 1e-15, rtol 1e-13)
+    open_ = np.flatnonzero(~beyond)
+    solve = open_[excess(low.flat[open_], open_) > 0]
+    lo, hi = low.flat[solve], np.full(solve.size, top)
+    for _ in range(200):
+        if not np.any(hi - lo > 1e-15 + 1e-13 * hi):
+            break
+        mid = 0.5 * (lo + hi)
+        above = excess(mid, solve) > 0
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    inner.flat[solve] = 0.5 * (lo + hi)
+    out[1:, 1:] = inner
     return out
 
 
@@ -339,37 +395,87 @@ def loewe_excess(
     return _loewe(m, a, b, fits, undefined)[0]
 
 
+#: Starts of ZIP's row/column fits besides the warm start (the single agent's EC50 and n), as
+#: indices into :func:`~paracrine.simulations.dose_response.default_starts`: each of
+#: ``fit_hill``'s five EC50 starts once, from the lowest dose up, with n = 1, 3, 1, 3, 1.
+ZIP_SPREAD_STARTS = (0, 6, 2, 8, 4)
+
+
+def _zip_surfaces(
+    m: np.ndarray, a: np.ndarray, b: np.ndarray, fits: tuple[HillFit, HillFit]
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """ZIP's fitted surfaces: along A at every B dose > 0 (columns) and along B at every A dose
+    > 0 (rows), all fitted at once (see :func:`zip_delta`), and the fit counts."""
+    fa = fits[0].predict(a)
+    fb = fits[1].predict(b)
+    low_top, high_top = ZIP_TOP_BOUNDS
+    n_cols, n_rows = b.size - 1, a.size - 1
+    doses = [a] * n_cols + [b] * n_rows
+    ys = [m[:, j] for j in range(1, b.size)] + [m[i, :] for i in range(1, a.size)]
+    e0 = np.concatenate([fb[1:], fa[1:]])
+    emax_bounds = np.column_stack([low_top - e0, high_top - e0])
+    warm = np.array([[fits[0].ec50, fits[0].n]] * n_cols + [[fits[1].ec50, fits[1].n]] * n_rows)
+    index = list(ZIP_SPREAD_STARTS)
+    starts = np.concatenate(
+        [
+            warm[:, None],
+            np.concatenate(
+                [
+                    np.broadcast_to(default_starts(a)[index], (n_cols, len(index), 2)),
+                    np.broadcast_to(default_starts(b)[index], (n_rows, len(index), 2)),
+                ]
+            ),
+        ],
+        axis=1,
+    )
+    best = _fit_ragged(doses, ys, e0, emax_bounds, starts)
+    keys = ("emax", "log10_ec50", "n", "chisqr", "converged")
+    best = {key: best[key].copy() for key in (*keys, "n_agree")}
+    # poor: not converged, or the starts found different optima (only one reached the best)
+    poor = np.flatnonzero(~best["converged"] | (best["n_agree"] < 2))
+    n_lmfit = 0
+    if poor.size:  # all ten starts of fit_hill; the lower objective is kept
+        more = _fit_ragged(
+            [doses[k] for k in poor],
+            [ys[k] for k in poor],
+            e0[poor],
+            emax_bounds[poor],
+            np.stack([default_starts(doses[k]) for k in poor]),
+        )
+        for i, k in enumerate(poor):
+            if more["chisqr"][i] < best["chisqr"][k]:
+                for key in keys:
+                    best[key][k] = more[key][i]
+        for k in poor[~best["converged"][poor]]:  # still not converged: fit_hill (lmfit)
+            n_lmfit += 1
+            fit = fit_hill(
+                doses[k], ys[k], e0=float(e0[k]), ci=False, emax_bounds=tuple(emax_bounds[k])
+            )
+            if not fit.chisqr > best["chisqr"][k]:
+                best["emax"][k], best["n"][k] = fit.emax, fit.n
+                best["log10_ec50"][k] = np.log10(fit.ec50)
+    ec50 = 10.0 ** best["log10_ec50"]
+    along_a = np.zeros_like(m)  # Hill in dose A at fixed dose B, from the B-alone effect
+    along_b = np.zeros_like(m)
+    for j in range(1, b.size):
+        k = j - 1
+        along_a[:, j] = hill(a, e0[k], best["emax"][k], ec50[k], best["n"][k])
+    for i in range(1, a.size):
+        k = n_cols + i - 1
+        along_b[i, :] = hill(b, e0[k], best["emax"][k], ec50[k], best["n"][k])
+    counts = {"curves": n_cols + n_rows, "multistart": int(poor.size), "lmfit": n_lmfit}
+    return along_a, along_b, counts
+
+
 def _zip(
-    m: np.ndarray, a: np.ndarray, b: np.ndarray, fits: tuple[HillFit, HillFit], names
-) -> tuple[np.ndarray, np.ndarray]:
+    m: np.ndarray, a: np.ndarray, b: np.ndarray, fits: tuple[HillFit, HillFit]
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     fa = fits[0].predict(a)
     fb = fits[1].predict(b)
     reference = fa[:, None] + fb[None, :] - fa[:, None] * fb[None, :]
-    along_a = np.zeros_like(m)  # Hill in dose A at fixed dose B, from the B-alone effect
-    along_b = np.zeros_like(m)
-    low_top, high_top = ZIP_TOP_BOUNDS
-    for j in range(1, b.size):
-        fit = fit_hill(
-            a,
-            m[:, j],
-            e0=float(fb[j]),
-            ci=False,
-            emax_bounds=(low_top - fb[j], high_top - fb[j]),
-            dose_name=names[0],
-        )
-        along_a[:, j] = fit.predict(a)
-    for i in range(1, a.size):
-        fit = fit_hill(
-            b,
-            m[i, :],
-            e0=float(fa[i]),
-            ci=False,
-            emax_bounds=(low_top - fa[i], high_top - fa[i]),
-            dose_name=names[1],
-        )
-        along_b[i, :] = fit.predict(b)
+    along_a, along_b, counts = _zip_surfaces(m, a, b, fits)
     observed = (along_a + along_b) / 2.0
-    return _zero_single_agents(observed - reference), reference
+    return _zero_single_agents(observed - reference), reference, counts
 
 
 def zip_delta(
@@ -391,13 +497,23 @@ def zip_delta(
     - delta = observed − expected: positive = synergy. The single-agent row and column are 0.
 
     As in the ``synergy`` package (checked against it in the tests), the bottoms are the
-    fitted, not the observed, single-agent effects; the row/column fits here start from
-    several EC50s and bound EC50 to the dose range ± 2 decades and n to 0.1–10 (the package
-    starts from the single-agent parameters, with EC50 and n unbounded).
+    fitted, not the observed, single-agent effects; the row/column fits here bound EC50 to the
+    dose range ± 2 decades and n to 0.1–10 (the package starts from the single-agent
+    parameters, with EC50 and n unbounded).
+
+    All row and column curves are fitted at once by the vectorised solver behind
+    :func:`~paracrine.simulations.dose_response.fit_hill_batch`, each from six starts: the
+    single agent's EC50 and n (the package's start) and five of ``fit_hill``'s ten
+    (:data:`ZIP_SPREAD_STARTS`). A curve whose best fit did not converge, or was reached by
+    only one of the six starts (several optima), is refitted from all ten starts of
+    :func:`~paracrine.simulations.dose_response.fit_hill`, and by ``fit_hill`` itself (lmfit)
+    if that does not converge either (the lowest objective is kept); the counts are in
+    :attr:`SynergyScores.fit_counts`. The tests check that this reaches the optima of one
+    ``fit_hill`` per curve (the previous implementation) or lower ones.
     """
     m, a, b = _check_all(f, dose_a, dose_b, names)
     fits = fits or fit_single_agents(m, a, b, names=names)
-    return _zip(m, a, b, fits, names)[0]
+    return _zip(m, a, b, fits)[0]
 
 
 # --------------------------------------------------------------------------- all scores
@@ -426,6 +542,10 @@ class SynergyScores:
         Column names of the two dose axes (e.g. ``("il6_ng_ml", "vegf_ng_ml")``).
     loewe_undefined
         Rule for the cells where Loewe is undefined (see :func:`loewe_reference`).
+    fit_counts
+        Hill fits behind the scores: ``single_agent_lmfit`` (single-agent fits that fell back
+        to lmfit) and for ZIP ``zip_curves`` (row and column fits), ``zip_multistart`` (refitted
+        from ten starts) and ``zip_lmfit`` (fell back to lmfit); see :func:`zip_delta`.
     """
 
     dose_a: np.ndarray
@@ -437,6 +557,7 @@ class SynergyScores:
     single_agent_fits: tuple[HillFit, HillFit] | None = None
     names: tuple[str, str] = _DEFAULT_NAMES
     loewe_undefined: str = "hsa"
+    fit_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -559,7 +680,10 @@ def synergy_scores(
         if is_fractional
         else fractional_effect(response, baseline=baseline, emax=emax, inhibitory=inhibitory)
     )
-    fits = fit_single_agents(f, a, b, names=names) if {"loewe", "zip"} & set(methods) else None
+    counts: dict[str, int] = {}
+    fits = None
+    if {"loewe", "zip"} & set(methods):
+        fits, counts["single_agent_lmfit"] = _single_agents(f, a, b, names)
     scores: dict[str, np.ndarray] = {}
     references: dict[str, np.ndarray] = {}
     fa, fb = f[:, :1], f[:1, :]
@@ -573,7 +697,8 @@ def synergy_scores(
         elif method == "loewe":
             scores[method], references[method] = _loewe(f, a, b, fits, loewe_undefined)
         else:
-            scores[method], references[method] = _zip(f, a, b, fits, names)
+            scores[method], references[method], zip_counts = _zip(f, a, b, fits)
+            counts.update({f"zip_{key}": value for key, value in zip_counts.items()})
     return SynergyScores(
         dose_a=a,
         dose_b=b,
@@ -584,6 +709,7 @@ def synergy_scores(
         single_agent_fits=fits,
         names=names,
         loewe_undefined=loewe_undefined,
+        fit_counts=counts,
     )
 
 

@@ -1,6 +1,6 @@
 """Hill fits: exact recovery from noise-free curves, profile-likelihood intervals checked
 against lmfit's conf_interval and by coverage over seeded replicates, inhibition curves, open
-profiles, plots and bad input."""
+profiles, plots and bad input; the vectorised many-curve fit against one fit_hill per curve."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.errors import InvalidInputError
-from paracrine.simulations.dose_response import HillFit, fit_hill, hill
+from paracrine.simulations.dose_response import (
+    HillFit,
+    default_starts,
+    fit_hill,
+    fit_hill_batch,
+    hill,
+)
 
 DOSES = np.array([0.0, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])
 #: 8 doses × 3 replicates: the design of the coverage tests
@@ -227,3 +233,87 @@ def test_hill_rejects_bad_arguments():
         hill([-1.0], 0.0, 1.0, 1.0, 1.0)
     with pytest.raises(InvalidInputError, match=r"expected ec50 > 0 and n > 0"):
         hill([1.0], 0.0, 1.0, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- many curves at once
+
+
+def test_batch_recovers_noise_free_curves_of_any_shape():
+    truths = [  # (e0, emax, ec50, n): activation, inhibition, steep, shallow, low/high EC50
+        (0.0, 0.8, 3.0, 1.2),
+        (5.0, -4.0, 0.5, 0.8),
+        (2.0, 5.0, 20.0, 4.0),
+        (0.2, 0.7, 0.05, 0.6),
+        (1.0, 3.0, 60.0, 1.0),
+    ]
+    y = np.stack([hill(DOSES, *t) for t in truths])
+    fits = fit_hill_batch(DOSES, y, [t[0] for t in truths])
+    assert len(fits) == 5 and fits.converged.all()
+    assert_allclose(fits.emax, [t[1] for t in truths], rtol=1e-6)
+    assert_allclose(fits.ec50, [t[2] for t in truths], rtol=1e-6)
+    assert_allclose(fits.n, [t[3] for t in truths], rtol=1e-6)
+    assert_allclose(fits.predict(), y, atol=1e-9)
+    assert fits.predict([0.0, 1e6]).shape == (5, 2)
+    # noise-free and unimodal: all ten starts end at the same optimum
+    assert (fits.n_agree == 10).all() and fits.start_chisqr.shape == (5, 10)
+
+
+def test_batch_finds_the_optima_of_one_fit_hill_per_curve():
+    # noisy replicated data, e0 fixed at its true value, emax bounded as ZIP bounds it: the same
+    # objective and bounds as fit_hill(e0=..., emax_bounds=...), the same ten starts
+    y = np.stack([_noisy(seed) for seed in range(12)])
+    bounds = np.array([[-1.0, 3.5]] * 6 + [[0.0, 2.5]] * 6)  # the last six bind (emax 3)
+    fits = fit_hill_batch(REPLICATED, y, TRUTH["e0"], emax_bounds=bounds)
+    assert fits.converged.all()
+    for i in range(y.shape[0]):
+        one = fit_hill(REPLICATED, y[i], e0=TRUTH["e0"], ci=False, emax_bounds=tuple(bounds[i]))
+        # never a worse optimum, and the same one: estimates as far as lmfit resolves them
+        assert fits.chisqr[i] <= one.chisqr * (1 + 1e-9), i
+        assert fits.chisqr[i] == pytest.approx(one.chisqr, rel=1e-8)
+        assert_allclose(
+            [fits.emax[i], fits.ec50[i], fits.n[i]], [one.emax, one.ec50, one.n], rtol=1e-4
+        )
+        mine = fits.fit(i, name="pERK")
+        assert mine.at_bound == one.at_bound
+        assert (mine.e0, mine.e0_fixed, mine.ci_method) == (one.e0, True, "none")
+        assert mine.r2 == pytest.approx(one.r2, rel=1e-6)
+        assert mine.rmse == pytest.approx(one.rmse, rel=1e-6)
+        assert mine.name == "pERK" and math.isnan(mine.ec50_ci[0])
+    assert all("emax" in fits.fit(i).at_bound for i in range(6, 12))
+    assert_allclose(fits.emax[6:], 2.5)
+
+
+def test_batch_weights_and_starts():
+    y = np.stack([_noisy(1), _noisy(2)])
+    plain = fit_hill_batch(REPLICATED, y, 1.0)
+    # a constant sd scales the objective, not the optimum
+    weighted = fit_hill_batch(REPLICATED, y, 1.0, sd=0.2)
+    assert_allclose(weighted.chisqr, plain.chisqr / 0.04, rtol=1e-9)
+    assert_allclose(weighted.ec50, plain.ec50, rtol=1e-6)
+    # per-curve starts; one start far from the optimum still converges to it
+    one_start = fit_hill_batch(REPLICATED, y, 1.0, starts=[[50.0, 5.0]])
+    assert one_start.start_chisqr.shape == (2, 1)
+    assert_allclose(one_start.chisqr, plain.chisqr, rtol=1e-8)
+    per_curve = fit_hill_batch(REPLICATED, y, 1.0, starts=np.array([[[1.0, 1.0]], [[3.0, 2.0]]]))
+    assert_allclose(per_curve.chisqr, plain.chisqr, rtol=1e-8)
+    assert_allclose(default_starts(DOSES)[:, 1], [1.0] * 5 + [3.0] * 5)
+    assert_allclose(np.log10(default_starts(DOSES)[:5, 0]), np.linspace(np.log10(0.03), 2.0, 5))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"dose": [0, 1, 1, 2], "responses": [[1, 2, 2, 3]]}, r"at least 4 distinct doses"),
+        ({"responses": [1.0, 2.0, 3.0]}, r"responses: expected an array \(curves, 9 doses\)"),
+        ({"responses": [[np.nan] * 9]}, r"responses: expected finite values"),
+        ({"e0": np.nan}, r"e0: expected finite values"),
+        ({"emax_bounds": (1.0, 0.0)}, r"emax_bounds: expected \(low, high\) with low < high"),
+        ({"starts": [1.0, 1.0]}, r"starts: expected \(EC50, n\) pairs"),
+        ({"starts": [[0.0, 1.0]]}, r"starts: expected finite EC50 > 0 and n > 0"),
+        ({"sd": -1.0}, r"sd: expected finite standard deviations > 0"),
+    ],
+)
+def test_batch_bad_input_is_named(kwargs, message):
+    args = {"dose": DOSES, "responses": [hill(DOSES, 0.0, 1.0, 1.0, 1.0)], "e0": 0.0, **kwargs}
+    with pytest.raises(InvalidInputError, match=message):
+        fit_hill_batch(args.pop("dose"), args.pop("responses"), args.pop("e0"), **args)
