@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import multiprocessing
 import time
@@ -350,7 +351,13 @@ def sample_ensemble(
         # diagnostics below report it as not converged instead
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
-        tau = np.asarray(sampler.get_autocorr_time(quiet=True, discard=burn), dtype=float)
+        autocorr_log = logging.getLogger("emcee.autocorr")
+        level = autocorr_log.level
+        autocorr_log.setLevel(logging.ERROR)  # its "chain too short" warning: reported below
+        try:
+            tau = np.asarray(sampler.get_autocorr_time(quiet=True, discard=burn), dtype=float)
+        finally:
+            autocorr_log.setLevel(level)
     finite_tau = tau[np.isfinite(tau)]
     tau_max = float(finite_tau.max()) if finite_tau.size else math.nan
     chain_over_tau = (n_steps - burn) / tau_max if tau_max > 0 else math.nan

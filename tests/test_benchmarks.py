@@ -57,3 +57,11 @@ def test_petab_benchmark_runs_the_paracrine_side(tmp_path):
         str(out),
     )
     assert out.exists() and "paracrine" in out.read_text()
+
+
+@pytest.mark.slow
+def test_sweep_and_analysis_benchmarks_run(tmp_path):
+    out = _run("benchmarks/sweep.py", "--quick")
+    assert "synergy" in out
+    out = _run("benchmarks/analysis.py", "--repeats", "1", "--no-naive")
+    assert "knockout screen" in out
