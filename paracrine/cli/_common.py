@@ -25,6 +25,7 @@ __all__ = [
     "check_fit_arguments",
     "check_scheduler",
     "check_starts",
+    "load_blot_fit",
     "multistart_options",
     "output_folder",
 ]
@@ -195,3 +196,28 @@ def check_checkpoint(path: str | os.PathLike[str] | None) -> None:
             f"--checkpoint {str(file)!r}: expected a file that can be read and appended to "
             f"({exc.strerror or exc})"
         ) from None
+
+
+def load_blot_fit(path_text: str | os.PathLike[str], flag: str = "--fit"):  # -> BlotFit
+    """A blot fit saved by ``paracrine fit``/``demo`` (``fit.json``) with a best point, or one
+    :class:`~paracrine.errors.InvalidInputError` naming the file and what is wrong with it."""
+    from paracrine.errors import FitError, ParacrineError
+    from paracrine.fitting import BlotFit
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise InvalidInputError(
+            f"{flag} {str(path)!r}: expected a saved blot fit (fit.json), received "
+            + ("a folder" if path.is_dir() else "a path that does not exist")
+        )
+    try:
+        fit = BlotFit.load(path)
+        fit.model  # noqa: B018 - raises when every start failed
+    except (ParacrineError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, FitError) and "every start failed" in str(exc):
+            raise InvalidInputError(f"{flag} {str(path)!r}: {exc}") from None
+        raise InvalidInputError(
+            f"{flag} {str(path)!r}: expected a blot fit saved by 'paracrine fit' (fit.json), "
+            f"received a file that cannot be read as one ({type(exc).__name__}: {exc})"
+        ) from None
+    return fit

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from paracrine.cli import _common
 from paracrine.cli.perturb import PNG_DPI, check_dose, load_model, parse_grid
-from paracrine.errors import FitError, InvalidInputError, ParacrineError
+from paracrine.errors import FitError, InvalidInputError
 
 __all__ = ["register", "run_ensemble", "run_migrate", "run_sweep"]
 
@@ -41,27 +41,6 @@ def _names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[str, 
         if name not in allowed:
             raise UnknownNameError(flag.lstrip("-"), name, allowed)
     return names
-
-
-def load_blot_fit(path_text: str, flag: str = "--fit"):  # -> BlotFit
-    """A saved blot fit, or one clear error naming the file."""
-    from paracrine.fitting import BlotFit
-
-    path = Path(path_text)
-    if not path.is_file():
-        raise InvalidInputError(
-            f"{flag} {str(path)!r}: expected a saved blot fit (fit.json), received "
-            + ("a folder" if path.is_dir() else "a path that does not exist")
-        )
-    try:
-        fit = BlotFit.load(path)
-        fit.x  # noqa: B018 - raises when every start failed
-    except (ParacrineError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidInputError(
-            f"{flag} {str(path)!r}: expected a blot fit saved by 'paracrine fit' (fit.json), "
-            f"received a file that cannot be read as one ({type(exc).__name__}: {exc})"
-        ) from None
-    return fit
 
 
 def _add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -294,7 +273,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < minimum:
             raise InvalidInputError(f"{flag}: expected an integer >= {minimum}, received {value}")
-    fit = load_blot_fit(args.fit)
+    fit = _common.load_blot_fit(args.fit)
     out = _common.output_folder(args.out)
     import matplotlib
 
@@ -342,7 +321,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         raise InvalidInputError("--ensemble: needs the --fit it was drawn from")
     scan_grid = None if args.scan_msc_cm is None else parse_grid(args.scan_msc_cm, "--scan-msc-cm")
     if args.fit is not None:
-        signalling = load_blot_fit(args.fit)
+        signalling = _common.load_blot_fit(args.fit)
         if args.variant is not None and signalling.model.variant != args.variant:
             raise InvalidInputError(
                 f"--fit {args.fit!r} is a fit of variant {signalling.model.variant!r}, but "

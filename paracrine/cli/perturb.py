@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from paracrine.cli import _common
-from paracrine.errors import FitError, InvalidInputError, ParacrineError, UnknownNameError
+from paracrine.errors import InvalidInputError, UnknownNameError
 
 __all__ = [
     "GRID_HELP",
@@ -137,23 +137,7 @@ def load_model(fit: str | None, variant: str | None):  # -> paracrine.models.Mod
     if variant is not None:
         Model(variant)  # an unknown --variant is reported as such, before the fit is read
     path = Path(fit)
-    if not path.is_file():
-        raise InvalidInputError(
-            f"--fit {str(path)!r}: expected a saved blot fit (fit.json), received "
-            + ("a folder" if path.is_dir() else "a path that does not exist")
-        )
-    from paracrine.fitting import BlotFit
-
-    try:
-        saved = BlotFit.load(path)
-        model = saved.model
-    except (ParacrineError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        if isinstance(exc, FitError) and "every start failed" in str(exc):
-            raise InvalidInputError(f"--fit {str(path)!r}: {exc}") from None
-        raise InvalidInputError(
-            f"--fit {str(path)!r}: expected a blot fit saved by 'paracrine fit' (fit.json), "
-            f"received a file that cannot be read as one ({type(exc).__name__}: {exc})"
-        ) from None
+    model = _common.load_blot_fit(path).model
     if variant is not None and model.variant != variant:
         raise InvalidInputError(
             f"--fit {str(path)!r} is a fit of variant {model.variant!r}, but --variant is "

@@ -164,7 +164,11 @@ def test_empty_batch(model):
     [
         ({"tasks": [Condition("x")]}, InvalidInputError, r"tasks\[0\]: expected a pair"),
         ({"tasks": [("x", None)]}, InvalidInputError, "expected a Condition"),
-        ({"tasks": [(Condition("x"), np.ones(3))]}, InvalidInputError, "length 89"),
+        (
+            {"tasks": [(Condition("x"), np.ones(3))]},
+            InvalidInputError,
+            rf"length {len(Model('independent').parameter_ids)} \(ModelSimulator",
+        ),
         ({"tasks": [(Condition("x", "HeLa"), None)]}, UnknownNameError, "cell line"),
         ({"times": [0, 10, 5]}, InvalidInputError, "increasing"),
         ({"workers": 0}, InvalidInputError, "workers"),
