@@ -32,8 +32,8 @@ conditions, so they enter as ONE composite, not three free weights).
 
     fold = 1 + β · E_G1,   E_G1 = mean of (fold_pERK − 1) over 6–24 h after stimulation
 
-The sustained-ERK requirement of G1 progression (Murphy & Blenis 2002, Trends Biochem Sci 27:
-276: ERK must stay active into late G1 to stabilise c-Fos) makes late pERK the mitogenic
+The sustained-ERK requirement of G1 progression (Murphy et al. 2002, Nat Cell Biol 4:556: ERK must
+stay active into late G1 to phosphorylate and stabilise c-Fos) makes late pERK the mitogenic
 signal. β is fitted to the proliferation data: the bundled (synthetic) data give no change, so
 β is estimated ≈ 0. Why a sustained pERK rise need not raise proliferation here: the cells
 grow in full medium with serum and (for MCF-7 and T47D) oestrogen, which already drive ERK-
