@@ -152,7 +152,8 @@ def test_fitted_read_out_reproduces_every_order_and_lies_within_2_sd(bundled):
 @pytest.mark.xfail(
     strict=True,
     reason="measured: 3/9 held-out antibody rows within 2 SD with the ASSUMED MSC-CM content "
-    "(2 ng/mL IL-6, 0.5 ng/mL VEGF): 0.25 ng/mL VEGF is too little for bevacizumab to matter",
+    "(2 ng/mL IL-6, 0.5 ng/mL VEGF); with the additive link no content from 0 to 200 ng/mL "
+    "fixes it (README: the amplifying link does at ~200/36 ng/mL, found with these rows)",
 )
 def test_predicted_antibody_conditions_fall_within_2_sd(bundled):
     v = bundled.verdicts()
