@@ -56,6 +56,36 @@ def _duration(command_line: str | None, elapsed_s: float | None) -> str:
     return "; ".join(parts) + "." if parts else ""
 
 
+def _provenance(data, command_line: str | None, seed: int | None) -> list[str]:
+    """How a result was made: command, version, date, the data's SHA-256 and the seed."""
+    import hashlib
+
+    from paracrine.html_report import provenance_lines, sha256_of
+
+    lines = provenance_lines(command_line=command_line, data_path=None, seed=seed)
+    source = Path(str(getattr(data, "source", "")))
+    if source.is_file():
+        lines.insert(
+            -1 if seed is not None else len(lines),
+            f"- data `{source.name}`: file SHA-256 `{sha256_of(source)}`",
+        )
+    elif getattr(data, "frame", None) is not None:
+        digest = hashlib.sha256(data.frame.to_csv(index=False).encode()).hexdigest()
+        lines.insert(
+            -1 if seed is not None else len(lines),
+            f"- data `{source}` (bundled): content SHA-256 `{digest}`",
+        )
+    return lines
+
+
+def _write_report(path: Path, text: str) -> list[Path]:
+    """``report.md`` and its self-contained ``report.html`` (figures embedded)."""
+    from paracrine.html_report import write_html_report
+
+    path.write_text(text, encoding="utf-8")
+    return [path, write_html_report(path)]
+
+
 def _save_figures(figures: dict, folder: Path) -> list[Path]:
     """Each figure as NAME.png and NAME.svg; the figures are closed afterwards."""
     import matplotlib.pyplot as plt
@@ -105,6 +135,7 @@ def fit_report_markdown(
     ]
     if "synthetic" in str(meta.get("dataset", "")):
         lines += [_SYNTHETIC_NOTE, ""]
+    lines += [*_provenance(fit.problem.data, command_line, r.seed), ""]
     lines += [
         f"- best nllh **{r.nllh:.3f}** (AIC {r.aic:.1f}, BIC {r.bic:.1f}; k = {r.n_free} incl. "
         f"{r.n_inner_parameters} blot scales/noise levels solved analytically)",
@@ -281,11 +312,8 @@ def write_fit_outputs(
     figures["waterfall"] = fit.result.plot_waterfall().figure
     figures["parameters"] = fit.result.plot_parameters().figure
     written += _save_figures(figures, out)
-    report = out / "report.md"
-    report.write_text(
-        fit_report_markdown(fit, command_line=command_line, elapsed_s=elapsed_s), encoding="utf-8"
-    )
-    return [*written, report]
+    text = fit_report_markdown(fit, command_line=command_line, elapsed_s=elapsed_s)
+    return [*written, *_write_report(out / "report.md", text)]
 
 
 def selection_report_markdown(
@@ -380,12 +408,8 @@ def write_selection_outputs(
             written += [out / f"combination_{name}{ext}" for ext in (".csv", ".png", ".svg")]
     written += [out / "selection.csv", out / "lrt.csv"]
     written += _save_figures({"selection": selection.plot().figure}, out)
-    report = out / "report.md"
-    report.write_text(
-        selection_report_markdown(selection, command_line=command_line, elapsed_s=elapsed_s),
-        encoding="utf-8",
-    )
-    return [*written, report]
+    text = selection_report_markdown(selection, command_line=command_line, elapsed_s=elapsed_s)
+    return [*written, *_write_report(out / "report.md", text)]
 
 
 def multistart_report_markdown(
@@ -468,11 +492,7 @@ def write_multistart_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result.to_json(out / "fit.json")
-    report = out / "report.md"
-    report.write_text(
-        multistart_report_markdown(
-            result, title=title, command_line=command_line, elapsed_s=elapsed_s
-        ),
-        encoding="utf-8",
+    text = multistart_report_markdown(
+        result, title=title, command_line=command_line, elapsed_s=elapsed_s
     )
-    return [out / "fit.json", report]
+    return [out / "fit.json", *_write_report(out / "report.md", text)]
