@@ -1,6 +1,7 @@
 """One local optimisation of a fitting problem (one start of a multistart fit).
 
-One start (:func:`optimize_start`) alternates, as measured in DESIGN.md ("Fitting"):
+One start (:func:`optimize_start`) alternates (settings measured on the blot problem during
+development):
 
 1. ``problem.update_inner(x)`` re-solves the inner parameters that cannot sit inside a plain
    least-squares residual (noise levels σ_k = RMS residual per observable);
@@ -17,7 +18,7 @@ lmfit's ``Minimizer.least_squares`` adds ~10–30 µs per residual call (negligi
 1–5 ms simulation) but ~0.6 ms (2 parameters) to ~12 ms (40 parameters) of fixed cost per
 call – it copies the Parameters, propagates uncertainties through an eigendecomposition and
 evaluates the residuals once more – and the alternating scheme makes up to 20 such calls per
-start, against a whole-start budget of ~0.1 s (DESIGN.md). So the loop calls
+start, against a whole-start budget of ~0.1 s (the design target for small problems). So the loop calls
 :func:`scipy.optimize.least_squares` on plain arrays, and lmfit ``Parameters`` are offered to
 the user in :attr:`paracrine.fitting.result.FitResult.params`.
 """
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Settings of one local optimisation (defaults from the measurements in DESIGN.md).
+    """Settings of one local optimisation (defaults measured on the blot problem during development).
 
     Attributes
     ----------

@@ -1,4 +1,4 @@
-"""Cross-talk variants: the hypotheses of BIOLOGY.md, all built on one shared core.
+"""Cross-talk variants: the cross-talk hypotheses of docs/literature.md (section 6), all built on one shared core.
 
 Every variant is the same Antimony model (``antimony/*.ant``); a variant decides which
 cross-talk strength parameters are switched on (given a non-zero default and estimated). The
@@ -25,7 +25,7 @@ class Variant:
     name
         Identifier used everywhere (``--variant`` on the command line).
     hypothesis
-        Number in BIOLOGY.md's list of hypotheses.
+        Number in the project's list of cross-talk hypotheses (docs/literature.md).
     description
         One sentence.
     switched_on

@@ -18,9 +18,9 @@ __all__ = [
     "ng_ml_to_nm",
 ]
 
-#: Recombinant human IL-6, ~21 kDa (BIOLOGY.md / DESIGN.md).
+#: Recombinant human IL-6, ~21 kDa (docs/literature.md).
 IL6_KDA = 21.0
-#: VEGF-A165 homodimer, glycosylated, ~45 kDa: 50 ng/mL ≈ 1.1 nM as in BIOLOGY.md (the
+#: VEGF-A165 homodimer, glycosylated, ~45 kDa: 50 ng/mL ≈ 1.1 nM (docs/literature.md; the
 #: non-glycosylated dimer is ~38 kDa; the 45 kDa value is the one used throughout).
 VEGF_KDA = 45.0
 #: Bevacizumab (humanised IgG1), 149 kDa.
@@ -31,7 +31,7 @@ IGG_KDA = 150.0
 ANTIBODY_SITES_PER_IGG = 2
 
 #: IL-6 in undiluted MSC-conditioned medium. Assumed: the paper reports no concentration;
-#: bone-marrow MSC-CM carries IL-6 at low ng/mL (BIOLOGY.md: secretion qualitatively
+#: bone-marrow MSC-CM carries IL-6 at low ng/mL (docs/literature.md: secretion qualitatively
 #: established). An input of every MSC-CM condition, overridable per condition.
 MSC_CM_IL6_NG_ML = 2.0
 #: VEGF-A in undiluted MSC-conditioned medium (assumed, as above).

@@ -120,7 +120,7 @@ class PetabProblem(HierarchicalProblem):
         Tolerances of ``precise=True`` evaluations.
     fd_step
         Forward-difference step (parameter-scale units) of :meth:`jacobian` for parameters that
-        change the simulation; 1e-3 pairs with rtol 1e-6 (DESIGN.md).
+        change the simulation; 1e-3 pairs with rtol 1e-6 (forward-difference error ~ sqrt(rtol)).
     sigma_offset
         The constant C of the noise residuals ``sqrt(2·log σ + C)``.
 
@@ -482,7 +482,7 @@ class PetabProblem(HierarchicalProblem):
         """Fit options (for :func:`~paracrine.fitting.engine.fit_multistart`) for this problem.
 
         With analytic noise levels: the engine's defaults (alternating rounds, loose
-        tolerances; DESIGN.md). Without (Raia_CancerResearch2011), the rounds only restart
+        tolerances). Without (Raia_CancerResearch2011), the rounds only restart
         trust-region least squares: ftol = xtol = 1e-6 instead, and at most 3 rounds (the later
         ones only confirm that the nllh has settled, so that the start reports "converged").
         Measured on Raia (12 seeded starts, one process, one round): 2 starts within 0.1 of the
