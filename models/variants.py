@@ -1,4 +1,4 @@
-"""Cross-talk variants: the cross-talk hypotheses of docs/literature.md (section 6), all built on one shared core.
+"""Cross-talk variants: the hypotheses of docs/literature.md (section 6), on one shared core.
 
 Every variant is the same Antimony model (``antimony/*.ant``); a variant decides which
 cross-talk strength parameters are switched on (given a non-zero default and estimated). The
