@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,27 @@ def parse_csv_bytes(data: bytes, file: str) -> tuple[RawTable | None, IssueList]
         )
         return None, issues
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    wrong = _wrong_delimiter(first_line)
+    if wrong is not None:
+        name, fields = wrong
+        issues.append(
+            _error(
+                file,
+                text.splitlines().index(first_line) + 1,
+                "comma-separated columns (a CSV file: cell_line,condition,…)",
+                f"{fields} columns separated by {name}",
+                f"the file is separated by {name}, not by commas; save it as comma-separated "
+                f"CSV (e.g. pandas.read_csv(path, sep={_SEPARATORS[name]!r}).to_csv(new_path, "
+                "index=False)); nothing else was checked",
+            )
+        )
+        return None, issues
+    # "cell_line, condition, …": spaces after the commas carry no information; they are
+    # dropped (in the header and in every cell) with one note, instead of turning every column
+    # name into an unknown one.
+    spaced = _spaces_after_commas(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False, skipinitialspace=spaced)
     records: list[tuple[int, list[str]]] = []
     previous_end = 0
     try:
@@ -87,7 +108,41 @@ def parse_csv_bytes(data: bytes, file: str) -> tuple[RawTable | None, IssueList]
         )
         return None, issues
     (header_line, header), *body = records
+    if spaced:
+        issues.append(
+            Issue(
+                "warning",
+                file,
+                header_line,
+                None,
+                "column names separated by ',' alone",
+                "spaces after the commas",
+                "the header has spaces after its commas: they were ignored, in the header and "
+                "in every row (the file was read as if written without them)",
+            )
+        )
     return RawTable(header, header_line, [r for _, r in body], [n for n, _ in body]), issues
+
+
+#: Separators a spreadsheet may write instead of commas, by the name a message uses.
+_SEPARATORS = {"';'": ";", "a tab": "\t", "'|'": "|"}
+
+
+def _wrong_delimiter(header: str) -> tuple[str, int] | None:
+    """``(name, number of columns)`` when *header* is separated by ';', a tab or '|' rather
+    than commas (it splits into more fields by that separator than by commas); else None."""
+    commas = len(next(csv.reader([header])))
+    best = None
+    for name, sep in _SEPARATORS.items():
+        fields = len(next(csv.reader([header], delimiter=sep)))
+        if fields > max(commas, 1) and (best is None or fields > best[1]):
+            best = (name, fields)
+    return best
+
+
+def _spaces_after_commas(header: str) -> bool:
+    """Whether *header* puts whitespace after every one of its commas (``a, b, c``)."""
+    return "," in header and re.search(r",(?![ \t]+[^\s,])", header) is None
 
 
 def format_float(value: float) -> str:

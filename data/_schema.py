@@ -29,10 +29,12 @@ __all__ = [
     "condition_components",
 ]
 
-# CELL_LINES (matched exactly) comes from paracrine.vocabulary and is re-exported from here.
+# CELL_LINES comes from paracrine.vocabulary and is re-exported from here: the lines of the
+# paper, which the bundled parameter table knows — not a limit on what a blot file may hold.
 
-#: Phospho read-outs of blot time courses (``p38`` means phospho-p38): the vocabulary's
-#: ``READOUTS``, under the name this package has always exported.
+#: Phospho read-outs the model observes directly (``p38`` means phospho-p38): the vocabulary's
+#: ``READOUTS``, under the name this package has always exported. A blot file may hold others
+#: (``pERK1/2``, ``pJAK1``): the fit maps them to observables (models/readout_map.csv).
 BLOT_READOUTS: tuple[str, ...] = READOUTS
 
 #: Read-outs of the one-row-per-condition phenotype file.
@@ -63,17 +65,20 @@ CONDITION_ORDER: tuple[str, ...] = (
     f"{MSC_CM}+{BEVACIZUMAB}+{ANTI_IL6}",
 )
 
-Kind = Literal["choice", "label", "text", "number", "count"]
+Kind = Literal["choice", "name", "label", "text", "number", "count"]
 
 
 @dataclass(frozen=True)
 class Column:
     """One column of a data format.
 
-    ``kind`` decides how a cell is read: ``choice`` (one of ``choices``), ``label`` (any
-    non-blank text), ``text`` (any text, blank allowed), ``number`` (finite float ≥ 0, at most
-    ``maximum``), ``count`` (whole number ≥ 1). ``blank_ok`` lets an optional numeric column
-    hold empty cells, read as NaN ("not given").
+    ``kind`` decides how a cell is read: ``choice`` (one of ``choices``), ``name`` (any
+    non-blank text without surrounding spaces; ``choices`` are the names paracrine knows, and
+    a name that differs from one of them only in case or punctuation — ``MCF7``, ``perk`` — is
+    warned about, since it is read as a different one), ``label`` (any non-blank text),
+    ``text`` (any text, blank allowed), ``number`` (finite float ≥ 0, at most ``maximum``),
+    ``count`` (whole number ≥ 1). ``blank_ok`` lets an optional numeric column hold empty
+    cells, read as NaN ("not given").
     """
 
     name: str
@@ -108,12 +113,14 @@ class Schema:
 BLOT_SCHEMA = Schema(
     name="blot time course",
     columns=(
-        Column("cell_line", "choice", choices=CELL_LINES, description="cell line"),
+        # Any cell line and read-out: a line the model does not know gets the model's defaults
+        # (fitting/problem.py), a read-out maps to an observable through models/readout_map.csv.
+        Column("cell_line", "name", choices=CELL_LINES, description="cell line"),
         Column("condition", "label", description="condition name, e.g. IL-6+VEGF"),
         Column("il6_ng_ml", "number", description="IL-6 dose, ng/mL"),
         Column("vegf_ng_ml", "number", description="VEGF-A165 dose, ng/mL"),
         Column("time_min", "number", description="time after stimulation, min"),
-        Column("readout", "choice", choices=BLOT_READOUTS, description="phospho read-out"),
+        Column("readout", "name", choices=BLOT_READOUTS, description="phospho read-out"),
         Column("value", "number", description="band intensity, arbitrary units"),
         Column("replicate", "count", description="biological replicate, 1, 2, …"),
         Column("blot", "label", description="membrane/exposure sharing one scale factor"),

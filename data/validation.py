@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import re
+import statistics
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
@@ -44,6 +45,15 @@ _NON_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity
 _COUNT = re.compile(r"\s*\+?\d+\s*")
 _MAX_COUNT = 2**31 - 1  # replicate numbers and n are stored as int64; no lab needs more
 _MISSING = object()  # a cell that failed its check
+
+#: A band this many decades (log10) or more from its blot's median is an error: no imager
+#: spans it (film ~2 decades, CCD/CMOS imagers 3–4.5 decades of linear range), so it is a typo,
+#: a unit or a spreadsheet artefact — e.g. 1e308.
+OUTLIER_ERROR_DECADES = 6.0
+#: From this many decades on, one warning for the file: within a CCD imager's range, a real
+#: band can lie so far from the median (a near-background basal lane beside a strongly
+#: induced one, a knock-out), so refusing it would be too strict.
+OUTLIER_WARNING_DECADES = 3.0
 
 
 def _whole(value: numbers.Real) -> int | None:
@@ -153,6 +163,8 @@ class _Checker:
             return _MISSING
         if column.kind == "choice":
             return self._choice(column, value, row)
+        if column.kind == "name":
+            return self._name(column, value, row)
         if column.kind in ("label", "text"):
             return self._text(column, value, row)
         if column.kind == "count":
@@ -172,6 +184,45 @@ class _Checker:
             + (f" — did you mean {hint}?" if hint else ""),
         )
         return _MISSING
+
+    def _name(self, column: Column, value: object, row: int) -> Any:
+        text = self._text(column, value, row)
+        if text is _MISSING or text == text.strip():
+            return text
+        self.add(
+            row,
+            column.name,
+            f"a {column.description} without surrounding spaces",
+            repr(text),
+            f"{column.description} {text!r} has spaces around it; write {text.strip()!r}",
+        )
+        return _MISSING
+
+    def lookalikes(self, values: dict[str, list[Any]], lines: list[int]) -> None:
+        """Warn once per name that is not one paracrine knows but differs from one only in case
+        or punctuation (``MCF7`` for ``MCF-7``): it is read as a separate cell line/read-out."""
+        for column in self.schema.columns:
+            if column.kind != "name" or column.name not in values:
+                continue
+            known = {_folded(k): k for k in column.choices}
+            seen: set[str] = set()
+            for value, line in zip(values[column.name], lines, strict=True):
+                if value is _MISSING or value in column.choices or value in seen:
+                    continue
+                seen.add(value)
+                twin = known.get(_folded(value))
+                if twin is None:
+                    continue
+                self.add(
+                    line,
+                    column.name,
+                    f"{twin!r} if this is that {column.description}",
+                    repr(value),
+                    f"{column.description} {value!r} looks like {twin!r} but is spelt "
+                    f"differently: it is read as another {column.description} (every row with "
+                    f"it); write {twin!r} if it is the same",
+                    severity="warning",
+                )
 
     def _text(self, column: Column, value: object, row: int) -> Any:
         if isinstance(value, str):
@@ -327,30 +378,100 @@ class _Checker:
             cell_line, readout, blot, condition, time = row
             points[(cell_line, readout)][blot].add((condition, time))
             first_line.setdefault((cell_line, readout, blot), line)
+        single: list[tuple[int, str, str, str]] = []
+        unshared: list[tuple[int, str, str, str]] = []
         for (cell_line, readout), blots in points.items():
             for blot, lanes in blots.items():
                 line = first_line[(cell_line, readout, blot)]
                 shared = any(lanes & other for b, other in blots.items() if b != blot)
                 if len(lanes) == 1:
-                    self.add(
-                        line,
-                        "blot",
-                        "at least two (condition, time) lanes per blot",
-                        f"blot {blot!r} has one",
-                        f"blot {blot!r} holds a single {cell_line} {readout} point: its "
-                        "scale factor absorbs it, so it carries no information",
-                        severity="warning",
-                    )
+                    single.append((line, blot, cell_line, readout))
                 elif len(blots) > 1 and not shared:
+                    unshared.append((line, blot, cell_line, readout))
+        # One warning per kind of problem, however many blots have it (a file with every band
+        # on its own blot gave hundreds).
+        if single:
+            line, blot, cell_line, readout = single[0]
+            if len(single) == 1:
+                what = f"blot {blot!r} holds a single {cell_line} {readout} point"
+            else:
+                what = f"{len(single)} blots hold a single point each (first: {blot!r}, row {line})"
+            self.add(
+                line,
+                "blot",
+                "at least two (condition, time) lanes per blot",
+                f"{len(single)} blot{'s' * (len(single) > 1)} with one",
+                f"{what}: a blot's scale factor absorbs a lone point, so it carries no information",
+                severity="warning",
+            )
+        if unshared:
+            line, blot, cell_line, readout = unshared[0]
+            if len(unshared) == 1:
+                what = f"blot {blot!r} shares no point with another {cell_line} {readout} blot"
+            else:
+                what = (
+                    f"{len(unshared)} blots share no (condition, time) point with another blot "
+                    f"of their cell line and read-out (first: {blot!r}, row {line})"
+                )
+            self.add(
+                line,
+                "blot",
+                "a (condition, time) point shared with another blot of the same cell line and "
+                "read-out",
+                f"{len(unshared)} blot{'s' * (len(unshared) > 1)} sharing none",
+                f"{what}: its scale factor is unidentifiable from the data alone",
+                severity="warning",
+            )
+
+    def magnitudes(self, values: dict[str, list[Any]], lines: list[int]) -> None:
+        """Bands orders of magnitude away from their blot's median: a typo, a unit or a
+        spreadsheet artefact (1e308), not a band. Beyond :data:`OUTLIER_ERROR_DECADES` an error
+        per band; beyond :data:`OUTLIER_WARNING_DECADES` one warning for the file."""
+        if "blot" not in values or "value" not in values:
+            return
+        by_blot: dict[Any, list[int]] = defaultdict(list)
+        for i, (blot, value) in enumerate(zip(values["blot"], values["value"], strict=True)):
+            if blot is not _MISSING and value is not _MISSING and value > 0:
+                by_blot[blot].append(i)
+        suspicious: list[tuple[int, Any, float, float, float]] = []
+        for blot, rows in by_blot.items():
+            if len(rows) < 3:  # a median of two is the pair itself
+                continue
+            median = statistics.median(values["value"][i] for i in rows)
+            for i in rows:
+                value = values["value"][i]
+                decades = abs(math.log10(value) - math.log10(median))
+                if decades >= OUTLIER_ERROR_DECADES:
                     self.add(
-                        line,
-                        "blot",
-                        f"a (condition, time) point shared with another {cell_line} {readout} blot",
-                        f"blot {blot!r} shares none",
-                        f"blot {blot!r} shares no point with another {cell_line} {readout} "
-                        "blot: its scale factor is unidentifiable from the data alone",
-                        severity="warning",
+                        lines[i],
+                        "value",
+                        f"a band within {OUTLIER_ERROR_DECADES:g} decades of its blot's "
+                        f"median ({median:.4g} on blot {blot!r})",
+                        f"{value:.4g}",
+                        f"value {value:.4g} is {decades:.1f} orders of magnitude from the median "
+                        f"{median:.4g} of blot {blot!r}: beyond any imager's dynamic range — a "
+                        "typo, a unit or a spreadsheet artefact",
                     )
+                elif decades >= OUTLIER_WARNING_DECADES:
+                    suspicious.append((lines[i], blot, value, median, decades))
+        if suspicious:
+            line, blot, value, median, decades = suspicious[0]
+            self.add(
+                line,
+                "value",
+                f"bands within {OUTLIER_WARNING_DECADES:g} decades of their blot's median",
+                f"{len(suspicious)} band{'s' * (len(suspicious) > 1)} further away",
+                f"{len(suspicious)} band{'s are' if len(suspicious) > 1 else ' is'} "
+                f"{OUTLIER_WARNING_DECADES:g}+ orders of magnitude from its blot's median "
+                f"(first: {value:.4g} against {median:.4g} on blot {blot!r}, "
+                f"{decades:.1f} decades); check them",
+                severity="warning",
+            )
+
+
+def _folded(name: str) -> str:
+    """*name* in lower case without punctuation or spaces: ``MCF-7`` and ``mcf 7`` agree."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 def check_table(
@@ -402,6 +523,9 @@ def check_table(
                 values[name].append(checker.cell(schema.column(name), cell, line))
     checker.duplicates(values, list(lines))
     checker.doses(values, list(lines))
+    checker.lookalikes(values, list(lines))
+    if schema is BLOT_SCHEMA:
+        checker.magnitudes(values, list(lines))
     # Identifiability is only meaningful on clean data: a rejected cell would make a blot
     # look disconnected and bury the real errors under false warnings.
     if schema is BLOT_SCHEMA and not checker.issues.has_errors():
@@ -431,8 +555,8 @@ def _check_bytes(data: bytes, file: str, schema: Schema) -> tuple[IssueList, dic
         schema=schema,
         header_line=table.header_line,
     )
-    issues.extend(more)
-    return issues, values
+    # the parser's notes (spaces after commas) after the table's own issues: errors first
+    return IssueList([*more, *issues]), values
 
 
 def _check_frame(frame: pd.DataFrame, source: str, schema: Schema) -> tuple[IssueList, dict]:
