@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from paracrine.errors import InvalidInputError
-from paracrine.vocabulary import condition_colours
+from paracrine.vocabulary import GUIDE, condition_colours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -103,7 +103,7 @@ def plot_readouts(data: ReadoutData, *, ax: Any = None) -> Figure:
                 capsize=2,
                 color=[colours[c] for c in order],
             )
-            panel.axhline(1.0, color="0.5", lw=0.8, ls="--")
+            panel.axhline(1.0, color=GUIDE, lw=0.8, ls="--")
             panel.set_xticks(range(len(order)), order, rotation=60, ha="right", fontsize="small")
             if i == 0:
                 panel.set_title(line)

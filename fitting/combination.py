@@ -53,7 +53,11 @@ from paracrine.vocabulary import (
     CELL_LINES,
     COMBINATION,
     CONTROL,
+    GUIDE,
     IL6_ARM,
+    INK,
+    MUTED,
+    PAPER,
     READOUTS,
     VEGF_ARM,
     split_condition_label,
@@ -1096,10 +1100,10 @@ def plot_combination(
                     total = (
                         curve[IL6_ARM]["fold"].to_numpy() + curve[VEGF_ARM]["fold"].to_numpy() - 1
                     )
-                    ax.plot(curve[IL6_ARM]["time_min"], total, color="black", ls="--", lw=1.5)
+                    ax.plot(curve[IL6_ARM]["time_min"], total, color=INK, ls="--", lw=1.5)
             else:
                 q = rows[rows["quantity"] == "sum_of_singles"].sort_values("time_min")
-                ax.plot(q["time_min"], q["value"], color="black", ls="--", lw=1.5, zorder=3)
+                ax.plot(q["time_min"], q["value"], color=INK, ls="--", lw=1.5, zorder=3)
             ax.axhline(1.0, color=ARM_COLOURS[CONTROL], lw=1.2, zorder=1)
             ax.set_title(f"{line} {readout}", fontsize=13, fontweight="bold")
             text = _panel_text(verdicts, line, readout, "data")
@@ -1113,7 +1117,7 @@ def plot_combination(
                 ha="right",
                 va="top",
                 fontsize=10,
-                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.75", "alpha": 0.9},
+                bbox={"boxstyle": "round,pad=0.3", "fc": PAPER, "ec": GUIDE, "alpha": 0.9},
                 zorder=6,
             )
             ax.set_ylim(0, float(ymax) * 1.35 if np.isfinite(ymax) else 2.0)
@@ -1138,7 +1142,7 @@ def plot_combination(
         Line2D(
             [],
             [],
-            color="0.35",
+            color=MUTED,
             marker="o",
             ls="none",
             label=f"data: geometric mean of replicates, {level}% bootstrap CI",
@@ -1146,7 +1150,7 @@ def plot_combination(
         Line2D(
             [],
             [],
-            color="black",
+            color=INK,
             ls="--",
             lw=1.5,
             label="sum of singles (1 + IL-6 excess + VEGF excess): the additive expectation, "
@@ -1155,7 +1159,7 @@ def plot_combination(
         Line2D([], [], color=ARM_COLOURS[CONTROL], lw=1.2, label="unstimulated (fold 1)"),
     ]
     if fit_summary is not None:
-        styles.insert(1, Line2D([], [], color="0.35", lw=2.6, label="fit"))
+        styles.insert(1, Line2D([], [], color=MUTED, lw=2.6, label="fit"))
     # column-major filling: the arms in the first row, the styles below and beside them
     handles = [arms[0], styles[0], arms[1], styles[1], arms[2], *styles[2:]]
     fig.legend(

@@ -506,7 +506,7 @@ def plot_timecourse_band(
     read-out; time in minutes, phosphorylated fraction on the y axis."""
     import matplotlib.pyplot as plt
 
-    from paracrine.vocabulary import ARM_COLOURS, split_condition_label
+    from paracrine.vocabulary import ARM_COLOURS, INK, split_condition_label
 
     lines = list(dict.fromkeys(c.cell_line for c in conditions))
     fig, axes = plt.subplots(
@@ -521,7 +521,7 @@ def plot_timecourse_band(
         row = lines.index(cond.cell_line)
         for j, readout in enumerate(readouts):
             ax = axes[row][j]
-            colour = ARM_COLOURS.get(arm, "#000000")
+            colour = ARM_COLOURS.get(arm, INK)
             ax.fill_between(times, band.low[k, :, j], band.high[k, :, j], color=colour, alpha=0.2)
             ax.plot(times, band.best[k, :, j], color=colour, lw=1.5, label=arm)
             if row == 0:

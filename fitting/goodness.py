@@ -56,7 +56,7 @@ import numpy as np
 
 from paracrine.errors import FitError
 from paracrine.fitting.objective.noise import Transform, jacobian_term, nllh_terms
-from paracrine.vocabulary import ARMS
+from paracrine.vocabulary import ARMS, DIVERGING_CMAP, FAINT, INK, text_colour
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import pandas as pd
@@ -818,9 +818,9 @@ def plot_standardised_residuals(
         for _, r in part.iterrows():
             grid[conditions.index(r["condition"]), times.index(r["time_min"])] = r["z"]
         image = ax.imshow(
-            np.ma.masked_invalid(grid), cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto"
+            np.ma.masked_invalid(grid), cmap=DIVERGING_CMAP, vmin=-vmax, vmax=vmax, aspect="auto"
         )
-        ax.set_facecolor("#eeeeee")
+        ax.set_facecolor(FAINT)
         ax.set_title(readout, fontsize=13)
         ax.set_xticks(range(len(times)), [f"{t:g}" for t in times], fontsize=10)
         ax.set_yticks(range(len(conditions)), conditions if index % ncols == 0 else [], fontsize=11)
@@ -833,9 +833,7 @@ def plot_standardised_residuals(
                     continue
                 strong = abs(value) > SYSTEMATIC_Z
                 if strong:
-                    ax.add_patch(
-                        Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2.0, ec="black")
-                    )
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2.0, ec=INK))
                 if annotate:
                     ax.text(
                         j,
@@ -845,7 +843,7 @@ def plot_standardised_residuals(
                         va="center",
                         fontsize=10,
                         fontweight="bold" if strong else "normal",
-                        color="white" if abs(value) > 0.6 * vmax else "black",
+                        color=text_colour(abs(value) > 0.6 * vmax),
                     )
     bar = fig.colorbar(image, ax=flat[:n_panels], shrink=0.9)
     bar.set_label("mean standardised residual × √n (data − model)", fontsize=10)

@@ -404,7 +404,7 @@ class MigrationFit:
         """Predicted (with band) against measured (± SD), migration and proliferation."""
         import matplotlib.pyplot as plt
 
-        from paracrine.vocabulary import ARM_COLOURS, condition_colours
+        from paracrine.vocabulary import ARM_COLOURS, GUIDE, INK, PAPER, condition_colours
 
         readouts = [r for r in ("migration", "proliferation") if r in set(self.frame.readout)]
         fig, axes = plt.subplots(
@@ -417,7 +417,7 @@ class MigrationFit:
             sub = self.frame[self.frame["readout"] == readout]
             lo = float(min(sub.measured.min(), sub.predicted_low.min())) - 0.15
             hi = float(max(sub.measured.max(), sub.predicted_high.max())) + 0.15
-            ax.plot([lo, hi], [lo, hi], color="#7f7f7f", lw=1, zorder=0)
+            ax.plot([lo, hi], [lo, hi], color=GUIDE, lw=1, zorder=0)
             for row in sub.itertuples(index=False):
                 colour = ARM_COLOURS.get(row.condition, colours[row.condition])
                 ax.errorbar(
@@ -431,7 +431,7 @@ class MigrationFit:
                     ],
                     fmt=markers.get(row.cell_line, "o"),
                     color=colour,
-                    mfc=colour if row.used_in_fit else "white",
+                    mfc=colour if row.used_in_fit else PAPER,
                     ms=7,
                     capsize=2,
                     lw=1,
@@ -446,12 +446,12 @@ class MigrationFit:
             for n in names
         ]
         handles += [
-            plt.Line2D([], [], ls="", marker=m, color="black", mfc="white", label=line)
+            plt.Line2D([], [], ls="", marker=m, color=INK, mfc=PAPER, label=line)
             for line, m in markers.items()
             if line in set(self.frame.cell_line)
         ]
         handles.append(
-            plt.Line2D([], [], ls="", marker="o", color="black", mfc="white", label="held out")
+            plt.Line2D([], [], ls="", marker="o", color=INK, mfc=PAPER, label="held out")
         )
         fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
         fig.tight_layout()
@@ -736,7 +736,7 @@ def plot_content_scan(scan: pd.DataFrame):  # -> Figure
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
-    from paracrine.vocabulary import SEQUENTIAL_CMAP
+    from paracrine.vocabulary import SEQUENTIAL_CMAP_REVERSED, text_colour
 
     grid = scan.pivot(
         index="msc_cm_il6_ng_ml", columns="msc_cm_vegf_ng_ml", values="heldout_max_abs_z"
@@ -746,13 +746,13 @@ def plot_content_scan(scan: pd.DataFrame):  # -> Figure
         np.arange(grid.shape[1] + 1),
         np.arange(grid.shape[0] + 1),
         grid.to_numpy(),
-        cmap=SEQUENTIAL_CMAP + "_r",
+        cmap=SEQUENTIAL_CMAP_REVERSED,
         norm=LogNorm(vmin=1.0, vmax=max(2.0, float(np.nanmax(grid.to_numpy())))),
     )
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             value = grid.iat[i, j]
-            colour = "black" if value <= 3.0 else "white"
+            colour = text_colour(value > 3.0)
             ax.text(
                 j + 0.5, i + 0.5, f"{value:.1f}", ha="center", va="center", fontsize=9, color=colour
             )

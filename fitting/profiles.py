@@ -18,6 +18,7 @@ import numpy as np
 from paracrine.errors import FitError, UnknownNameError
 from paracrine.fitting.local import FitOptions, optimize_start
 from paracrine.fitting.objective import Capabilities, Problem
+from paracrine.vocabulary import INK, WARNING
 
 __all__ = ["FixedParameterProblem", "Profile", "profile", "profile_all"]
 
@@ -125,12 +126,16 @@ class Profile:
             _, ax = plt.subplots(figsize=(4.5, 3.2))
         ax.plot(self.values, self.nllh - self.best_nllh, "o-", ms=3)
         ax.axhline(
-            self.threshold, color="r", ls="--", lw=1, label=f"95% threshold ({self.threshold:.2f})"
+            self.threshold,
+            color=WARNING,
+            ls="--",
+            lw=1,
+            label=f"95% threshold ({self.threshold:.2f})",
         )
         for bound in (self.lower, self.upper):
             if math.isfinite(bound):
-                ax.axvline(bound, color="r", lw=0.8, ls=":")
-        ax.axvline(self.best_value, color="k", lw=0.8)
+                ax.axvline(bound, color=WARNING, lw=0.8, ls=":")
+        ax.axvline(self.best_value, color=INK, lw=0.8)
         ax.set_xlabel(f"{self.parameter} (log10)")
         ax.set_ylabel("Δ nllh")
         ax.set_title(f"{self.parameter}: {self.verdict}", fontsize="medium")

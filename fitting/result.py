@@ -502,11 +502,15 @@ class FitResult:
 
         return plot_waterfall(self, ax=ax, tol=tol)
 
-    def plot_parameters(self, ax: Axes | None = None, *, tol: float | None = None) -> Axes:
-        """End points of the starts per parameter (see :mod:`paracrine.fitting.plotting`)."""
+    def plot_parameters(
+        self, ax: Axes | None = None, *, tol: float | None = None, **kwargs: Any
+    ) -> Axes:
+        """Best-fit parameters on their natural scale with units, bounds, the other starts and
+        profile-likelihood ``intervals`` if given (see
+        :func:`paracrine.fitting.plotting.plot_parameters` for the keywords)."""
         from paracrine.fitting.plotting import plot_parameters
 
-        return plot_parameters(self, ax=ax, tol=tol)
+        return plot_parameters(self, ax=ax, tol=tol, **kwargs)
 
 
 def _identifier(name: str) -> str:

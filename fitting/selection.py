@@ -21,7 +21,7 @@ from paracrine.errors import FitError
 from paracrine.fitting.blotfit import BlotFit, fit_blots
 from paracrine.fitting.problem import BlotProblem, resolve_data
 from paracrine.models import VARIANTS, get_variant, list_variants
-from paracrine.vocabulary import ARM_COLOURS, COMBINATION, CONTROL
+from paracrine.vocabulary import ARM_COLOURS, COMBINATION, CONTROL, INK
 
 __all__ = ["BootstrapLRT", "ModelSelection", "bootstrap_lrt", "chibar_pvalue", "select_models"]
 
@@ -152,7 +152,7 @@ class ModelSelection:
         colours = [ARM_COLOURS[COMBINATION if c else CONTROL] for c in table["claim4"]]
         ratio = table["sigma_ratio"].to_numpy(dtype=float)
         ax.bar(table["variant"], ratio, color=colours)
-        ax.axhline(WITHIN_NOISE_RATIO, color="black", ls="--", lw=1)
+        ax.axhline(WITHIN_NOISE_RATIO, color=INK, ls="--", lw=1)
         for i, row in table.iterrows():
             ax.text(
                 i,
@@ -168,9 +168,7 @@ class ModelSelection:
             handles=[
                 Patch(color=ARM_COLOURS[COMBINATION], label="claim-4 verdicts match the data"),
                 Patch(color=ARM_COLOURS[CONTROL], label="do not match"),
-                Line2D(
-                    [], [], color="black", ls="--", label=f"within noise (≤ {WITHIN_NOISE_RATIO})"
-                ),
+                Line2D([], [], color=INK, ls="--", label=f"within noise (≤ {WITHIN_NOISE_RATIO})"),
             ],
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),

@@ -52,7 +52,16 @@ from paracrine.simulations.batch import run_batch
 from paracrine.simulations.conditions import Condition, bound_at_equilibrium
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
-from paracrine.vocabulary import ARM_COLOURS, COMBINATION, IL6_ARM, SEQUENTIAL_CMAP, VEGF_ARM
+from paracrine.vocabulary import (
+    ARM_COLOURS,
+    COMBINATION,
+    GUIDE,
+    IL6_ARM,
+    INK,
+    MUTED,
+    SEQUENTIAL_CMAP,
+    VEGF_ARM,
+)
 
 __all__ = [
     "ANTIBODIES",
@@ -519,7 +528,7 @@ class AntibodySweep:
         for ax, readout in zip(axes[0], readouts, strict=True):
             r = self._index(readout)
             ax.plot(d, 100 * frac[:, r], "o-", color=colour, ms=3.5, label=f"response ({metric})")
-            ax.plot(d, free, "--", color="#555555", label=f"free {self.ligand} at t = 0")
+            ax.plot(d, free, "--", color=MUTED, label=f"free {self.ligand} at t = 0")
             if not np.isfinite(frac[:, r]).any():
                 ax.text(
                     0.5,
@@ -533,13 +542,13 @@ class AntibodySweep:
                 (*values, self.free_ligand_ic50()), styles.items(), strict=True
             ):
                 if math.isfinite(value):
-                    ax.axvline(value, ls=style, color="black", lw=1.0, label=label)
+                    ax.axvline(value, ls=style, color=INK, lw=1.0, label=label)
             shown = "n/a" if not math.isfinite(values[0]) else f"{values[0]:.3g}"
             predicted = "n/a" if not math.isfinite(values[1]) else f"{values[1]:.3g}"
             ax.set_title(f"{readout}: IC50 {shown} (predicted {predicted}) µg/mL", fontsize=10)
             ax.set_xscale("log")
             ax.set_xlabel(f"{self.antibody} (µg/mL)")
-            ax.axhline(50, color="#bbbbbb", lw=0.8)
+            ax.axhline(50, color=GUIDE, lw=0.8)
             ax.set_ylim(-5, 110)
         axes[0][0].set_ylabel("remaining (% of no-antibody response)")
         handles, labels = [], []

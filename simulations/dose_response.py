@@ -30,6 +30,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from paracrine.errors import InvalidInputError
+from paracrine.vocabulary import INK, PAPER
 
 __all__ = ["HillBatchFit", "HillFit", "default_starts", "fit_hill", "fit_hill_batch", "hill"]
 
@@ -206,7 +207,7 @@ class HillFit:
         *,
         xlabel: str = "dose (ng/mL)",
         ylabel: str = "response",
-        color: str = "#0072B2",
+        color: str = INK,
         label: str | None = None,
         show_ec50: bool = True,
     ):  # -> Axes
@@ -259,7 +260,7 @@ class HillFit:
                 ha="center",
                 va="center",
                 fontsize=10,
-                bbox={"fc": "white", "ec": "none", "pad": 0.5},
+                bbox={"fc": PAPER, "ec": "none", "pad": 0.5},
                 clip_on=False,
             )
         if show_ec50 and np.isfinite(self.ec50):

@@ -46,7 +46,16 @@ from paracrine.simulations.conditions import (
 )
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
-from paracrine.vocabulary import ARMS, COMBINATION, CONTROL, DIVERGING_CMAP, IL6_ARM, VEGF_ARM
+from paracrine.vocabulary import (
+    ARMS,
+    COMBINATION,
+    CONTROL,
+    DIVERGING_CMAP,
+    IL6_ARM,
+    MISSING,
+    VEGF_ARM,
+    text_colour,
+)
 
 __all__ = [
     "ARM_METRICS",
@@ -570,7 +579,7 @@ def plot_knockout_screens(
     screens = list(screens)
     if not screens:
         raise InvalidInputError("plot_knockout_screens: expected at least one screen")
-    cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad="#d9d9d9")
+    cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad=MISSING)
     norm = Normalize(-limit, limit)
     n_rows = max(len(s.perturbations) - 1 for s in screens)
     n_cols = max(len(s.readouts) for s in screens)
@@ -605,7 +614,7 @@ def plot_knockout_screens(
                     dark = np.isfinite(rel[i, j]) and abs(rel[i, j]) > 0.6 * limit
                     ax.text(
                         j, i, text, ha="center", va="center", fontsize=8,
-                        color="white" if dark else "black",
+                        color=text_colour(dark),
                     )  # fmt: skip
             ax.set_yticks(range(len(order)), order, fontsize=9)
             ax.set_xticks(

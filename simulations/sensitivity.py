@@ -53,7 +53,7 @@ from paracrine.models import OBSERVABLES, Model
 from paracrine.simulations.conditions import Condition
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
-from paracrine.vocabulary import condition_colour, condition_label, split_condition_label
+from paracrine.vocabulary import INK, condition_colour, condition_label, split_condition_label
 
 __all__ = [
     "DEFAULT_SENSITIVITY_TIMES_MIN",
@@ -331,7 +331,7 @@ def _bar_figure(
             xerr=errors,
             color=colour,
             label=label or None,
-            error_kw={"ecolor": "#000000", "capsize": 3, "lw": 1},
+            error_kw={"ecolor": INK, "capsize": 3, "lw": 1},
         )
     ax.set_yticks(y, labels, fontsize=11)
     ax.tick_params(axis="x", labelsize=11)
@@ -339,7 +339,7 @@ def _bar_figure(
     ax.set_ylabel("parameter", fontsize=12)
     ax.set_title(title, fontsize=12)
     if zero_line:
-        ax.axvline(0.0, color="#000000", lw=0.8)
+        ax.axvline(0.0, color=INK, lw=0.8)
     if any(label for label, *_ in series):
         ax.legend(fontsize=10, loc="lower right", frameon=False)
     ax.grid(axis="x", alpha=0.3)

@@ -45,7 +45,7 @@ from paracrine.simulations.dose_response import (
     fit_hill,
     hill,
 )
-from paracrine.vocabulary import DIVERGING_CMAP, SEQUENTIAL_CMAP
+from paracrine.vocabulary import DIVERGING_CMAP, MISSING, SEQUENTIAL_CMAP, text_colour
 
 __all__ = [
     "SYNERGY_METHODS",
@@ -792,7 +792,7 @@ def plot_synergy(
             lim, centred = max(abs(low), abs(high)) or 1.0, False
         else:
             grid = scores.scores[panel]
-            cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad="#bdbdbd")
+            cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad=MISSING)
             mesh = ax.pcolormesh(
                 x_edges, y_edges, np.ma.masked_invalid(grid), cmap=cmap, vmin=-limit, vmax=limit
             )
@@ -814,7 +814,7 @@ def plot_synergy(
                         ha="center",
                         va="center",
                         fontsize=9,
-                        color="white" if strong else "black",
+                        color=text_colour(strong),
                     )
         _dose_ticks(ax, scores.dose_b, "x")
         _dose_ticks(ax, scores.dose_a, "y")

@@ -291,9 +291,14 @@ def test_plots_are_labelled_and_savefigable(fitted, tmp_path):
     assert ax.get_ylabel() == "nllh − best nllh + 1"
     assert "failed: 2" in [t.get_text() for t in ax.get_legend().get_texts()]
     ax.figure.savefig(tmp_path / "waterfall.png")
-    ax2 = fitted.plot_parameters(tol=0.1)
-    assert ax2.get_xlabel() == "value (optimisation scale)"
-    assert [t.get_text() for t in ax2.get_yticklabels()] == ["log10_k1", "log10_k2"]
+    ax2 = fitted.plot_parameters(tol=0.1, intervals={"k1": (0.05, 0.2)})
+    # natural values (the chain problem's k1, k2 in 1/min) on a log axis, with a legend
+    assert ax2.get_xlabel().startswith("best-fit value, natural units (log scale")
+    assert ax2.get_xscale() == "log"
+    assert [t.get_text() for t in ax2.get_yticklabels()] == ["k1", "k2"]
+    legend = ax2.figure.legends[0]
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert "allowed range (bounds)" in texts and any("profile-likelihood" in t for t in texts)
     ax2.figure.savefig(tmp_path / "parameters.png")
     assert (tmp_path / "waterfall.png").stat().st_size > 1000
     plt.close("all")
