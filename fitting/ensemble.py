@@ -42,6 +42,7 @@ from paracrine.errors import FitError, InvalidInputError, SimulationError
 __all__ = [
     "Band",
     "Ensemble",
+    "laplace_covariance",
     "plot_timecourse_band",
     "prediction_band",
     "sample_ensemble",
@@ -222,8 +223,11 @@ class Ensemble:
             raise FitError(f"{path}: corrupt ensemble file ({type(exc).__name__}: {exc})") from None
 
 
-def _laplace_covariance(problem: Any, x: np.ndarray) -> np.ndarray:
-    """Inverse Gauss–Newton Hessian of the nllh at *x* (pseudo-inverse, regularised)."""
+def laplace_covariance(problem: Any, x: np.ndarray) -> np.ndarray:
+    """Covariance of the Laplace approximation at *x* (optimisation scale): the inverse of the
+    Gauss–Newton Hessian ``JᵀJ`` of the weighted residuals plus a weak Gaussian prior of SD a
+    quarter of each parameter's box, so that a direction the data do not constrain gets the
+    box's spread instead of an infinite variance."""
     if problem.capabilities.jacobian:
         jac = np.asarray(problem.jacobian(x), dtype=float)
     else:
@@ -312,7 +316,7 @@ def sample_ensemble(
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     lower, upper = np.asarray(problem.lower, float), np.asarray(problem.upper, float)
-    cov = _laplace_covariance(problem, x_best)
+    cov = laplace_covariance(problem, x_best)
     chol = np.linalg.cholesky(cov + 1e-12 * np.eye(d))
     ball = x_best + init_scale * rng.standard_normal((n_walkers, d)) @ chol.T
     inset = 1e-6 * (upper - lower)

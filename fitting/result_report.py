@@ -90,7 +90,9 @@ def text_report(result: FitResult, *, min_correl: float = 0.1) -> str:
             text += f"  natural = {_g(natural[i], 6)}"
         if x0 is not None:
             text += f"  (init = {_g(x0[i], 4)})"
-        at_bound = np.isclose(result.x[i], [result.lower[i], result.upper[i]], atol=1e-6)
+        # within 1% of the box (at most 0.01 on the optimisation scale) counts as at the bound
+        tol = min(0.01, 0.01 * (result.upper[i] - result.lower[i]))
+        at_bound = np.isclose(result.x[i], [result.lower[i], result.upper[i]], atol=tol, rtol=0)
         text += f"  [{_g(result.lower[i], 4)}, {_g(result.upper[i], 4)}]"
         if at_bound.any():
             text += "  AT BOUND"

@@ -153,6 +153,8 @@ def fit_report_markdown(
             "",
             "![residuals](residuals.png) ![standardised residuals](standardised_residuals.png)",
         ]
+    if r.best is not None:
+        lines += ["", *parameter_section(fit)]
     lines += [
         "",
         "## Multistart waterfall and parameters",
@@ -168,7 +170,8 @@ def fit_report_markdown(
         "Files: `fit.json` (reload with `paracrine.fitting.BlotFit.load`), `fit_simulation.csv` "
         "(best-fit time courses, 0–240 min every 5 min), `combination.csv` (fold of each arm, "
         "sum of singles, excess ratio and summaries: data with 95% CIs beside the fit), "
-        "`goodness.csv` (standardised residuals per cell), figures as PNG (300 dpi) and SVG.",
+        "`goodness.csv` (standardised residuals per cell), `parameters.csv` (the parameter "
+        "table above), figures as PNG (300 dpi) and SVG.",
         "",
     ]
     return "\n".join(lines)
@@ -258,6 +261,91 @@ def goodness_section(fit: BlotFit, *, heading: str = "##") -> list[str]:
     return lines
 
 
+#: Identifiability classes of the report's parameter table (from the Fisher-information SE on
+#: the log10 scale): identified when the 95% interval stays inside the bounds and spans less
+#: than two decades.
+IDENTIFIED_MAX_SE = 1.0 / 1.959963984540054
+
+
+def parameter_table(fit: BlotFit):  # -> DataFrame
+    """One row per free parameter: natural value with unit, the 95% interval of the Laplace
+    approximation on the log10 scale (×/÷ 10^(1.96·SE); Fisher information ``JᵀJ`` plus a weak
+    prior of a quarter of the box, so that an unconstrained parameter's interval spans its
+    box), bounds, whether it sits at a bound (within 0.01 log10) and an identifiability
+    verdict."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from paracrine.fitting.ensemble import laplace_covariance
+
+    r = fit.result
+    table = fit.problem.model.table
+    at_bounds = set(fit.parameters_at_bounds())
+    ses = np.sqrt(np.diag(laplace_covariance(fit.problem, np.asarray(r.x, dtype=float))))
+    rows = []
+    for k, p in enumerate(fit.problem.free_parameters):
+        x, se = float(r.x[k]), float(ses[k])
+        lo, hi = float(fit.problem.lower[k]), float(fit.problem.upper[k])
+        if math.isfinite(se):
+            low, high = x - 1.959963984540054 * se, x + 1.959963984540054 * se
+        else:
+            low, high = -math.inf, math.inf
+        if p.name in at_bounds:
+            verdict = "at a bound"
+        elif not math.isfinite(se) or low <= lo or high >= hi:
+            verdict = "not identified (interval reaches a bound)"
+        elif se > IDENTIFIED_MAX_SE:
+            verdict = "poorly identified (interval > 2 decades)"
+        else:
+            verdict = "identified"
+        rows.append(
+            {
+                "parameter": p.name,
+                "value": 10**x,
+                "unit": table[p.parameter].unit,
+                "low_95": 10**low if math.isfinite(low) else 0.0,
+                "high_95": 10**high if math.isfinite(high) else math.inf,
+                "lower_bound": 10**lo,
+                "upper_bound": 10**hi,
+                "log10_value": x,
+                "log10_se": se,
+                "identifiability": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def parameter_section(fit: BlotFit, *, heading: str = "##") -> list[str]:
+    """The parameter table in Markdown, with a plain-language summary."""
+    frame = parameter_table(fit)
+    counts = frame["identifiability"].value_counts()
+    n = len(frame)
+    identified = int(counts.get("identified", 0))
+    lines = [
+        f"{heading} Parameters",
+        "",
+        f"{identified} of {n} free parameters are identified by these data (95% interval inside "
+        "the bounds and narrower than two decades); "
+        f"{int(counts.get('at a bound', 0))} sit at a bound; the others are not or poorly "
+        "identified: their values are one of many that fit equally well. Intervals are the "
+        "Laplace approximation on the log10 scale (Fisher information plus a weak prior of a "
+        "quarter of each box; ×/÷ 10^(1.96·SE)); profile likelihoods "
+        "(`paracrine.fitting.profile`) give exact ones and were not computed here.",
+        "",
+        "| parameter | value | unit | 95% interval | bounds | identifiability |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in frame.itertuples(index=False):
+        lines.append(
+            f"| `{row.parameter}` | {row.value:.3g} | {row.unit} | "
+            f"{row.low_95:.3g} – {row.high_95:.3g} | {row.lower_bound:.3g} – "
+            f"{row.upper_bound:.3g} | {row.identifiability} |"
+        )
+    return lines
+
+
 def write_fit_outputs(
     fit: BlotFit,
     out_dir: str | os.PathLike[str],
@@ -306,6 +394,8 @@ def write_fit_outputs(
         goodness = fit.goodness()
         goodness.table().to_csv(out / "goodness.csv", index=False, float_format="%.6g")
         written.append(out / "goodness.csv")
+        parameter_table(fit).to_csv(out / "parameters.csv", index=False, float_format="%.6g")
+        written.append(out / "parameters.csv")
         figures["fit"] = fit.plot_fit()
         figures["residuals"] = fit.plot_residuals()
         figures["standardised_residuals"] = goodness.plot()
@@ -495,4 +585,5 @@ def write_multistart_outputs(
     text = multistart_report_markdown(
         result, title=title, command_line=command_line, elapsed_s=elapsed_s
     )
-    return [out / "fit.json", *_write_report(out / "report.md", text)]
+    report, _html = _write_report(out / "report.md", text)  # report.html beside it
+    return [out / "fit.json", report]
