@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from paracrine.errors import FitError, SimulationError, UnknownNameError
+from paracrine.errors import FitError, InvalidInputError, SimulationError, UnknownNameError
 from paracrine.fitting.objective import (
     Capabilities,
     HierarchicalProblem,
@@ -42,7 +42,7 @@ from paracrine.fitting.objective import (
     MeasurementLayout,
     Transform,
 )
-from paracrine.models import Model
+from paracrine.models import Model, default_table
 from paracrine.simulations import (
     DEFAULT_TOLERANCES,
     FINAL_TOLERANCES,
@@ -158,14 +158,34 @@ class BlotProblem(HierarchicalProblem):
     rtol, atol
         CVODE tolerances for the fit; the final value of every start is re-evaluated at
         :data:`~paracrine.simulations.FINAL_TOLERANCES` (rtol 1e-8, atol 1e-10).
+    readout_map
+        ``{read-out: observable or species}`` (or the path of a CSV with the columns
+        ``readout, observable``) extending the bundled ``models/readout_map.csv``: which model
+        quantity each read-out of the data measures (``"pERK1/2": "pERK"``,
+        ``"pJAK1": "JAK_p"``). A read-out that is an observable's name needs no entry.
+
+    Your own cell lines and read-outs
+    ---------------------------------
+    A cell line of the data that the model's parameter table does not know (MDA-MB-231, say)
+    is added at the model's defaults (:meth:`~paracrine.models.Model.with_cell_lines`), and
+    every free cell-line-specific parameter (by default the receptor levels ``R6_tot`` and
+    ``R2_0``) gets its own estimate for it, ``R6_tot[MDA-MB-231]``. A read-out is mapped to the
+    model quantity it measures: an observable (a phosphorylated fraction) or a species (a
+    concentration, nM: the blot scale factors absorb the unit); the data keep the model's name
+    (``data.frame``) and ``metadata["readout_map"]`` records the renaming, which the reports
+    print. Either is listed in :attr:`metadata` (``added_cell_lines``, ``readout_map``).
+
+    Degenerate problems are refused: with ``k`` estimated quantities (kinetic parameters, blot
+    scales, noise levels) and ``n`` bands, ``k ≥ n`` — e.g. every band on its own blot — fits
+    every band exactly, and an estimated noise level would go to 0.
 
     Raises
     ------
     UnknownNameError
         Unknown parameter names (with suggestions).
     FitError
-        Bounds that exclude the default, data read-outs or cell lines the model lacks,
-        non-positive values under log-normal noise, conflicting settings.
+        Bounds that exclude the default, a read-out that maps to no model quantity,
+        non-positive values under log-normal noise, conflicting settings, k ≥ n.
     """
 
     def __init__(
@@ -185,6 +205,7 @@ class BlotProblem(HierarchicalProblem):
         fraction_prior_sd: float = 0.1,
         rtol: float = DEFAULT_TOLERANCES.rtol,
         atol: float = DEFAULT_TOLERANCES.atol,
+        readout_map: Mapping[str, str] | str | Path | None = None,
     ) -> None:
         self._settings = {
             "model": model if isinstance(model, str) else None,
@@ -202,6 +223,11 @@ class BlotProblem(HierarchicalProblem):
             "fraction_prior_sd": float(fraction_prior_sd),
             "rtol": rtol,
             "atol": atol,
+            "readout_map": None
+            if readout_map is None
+            else str(readout_map)
+            if isinstance(readout_map, str | Path)
+            else dict(readout_map),
         }
         model = Model(model) if isinstance(model, str) else model
         if not isinstance(model, Model):
@@ -209,6 +235,13 @@ class BlotProblem(HierarchicalProblem):
                 f"model: expected a paracrine Model or a variant name, received {model!r}"
             )
         self.data = resolve_data(data)
+        # cell lines the model does not know: its defaults, their own values estimated
+        data_lines = list(dict.fromkeys(self.data.frame["cell_line"]))
+        known_lines = set(model.cell_lines)
+        self.added_cell_lines = tuple(line for line in data_lines if line not in known_lines)
+        model = model.with_cell_lines(self.added_cell_lines)
+        # read-outs: the model quantity each one measures (the data then carry that name)
+        self.data, self.readout_map = _map_readouts(self.data, model, readout_map)
         table = model.table
         fixed = dict(fixed or {})
         for name in fixed:
@@ -249,18 +282,6 @@ class BlotProblem(HierarchicalProblem):
         # -- data structure ----------------------------------------------------------------
         frame = self.data.frame
         source = self.data.source
-        unknown_readouts = sorted(set(frame["readout"]) - set(model.observables))
-        if unknown_readouts:
-            raise FitError(
-                f"data {source}: read-out(s) {unknown_readouts} are not observables of the model "
-                f"(it has {list(model.observables)})"
-            )
-        unknown_lines = sorted(set(frame["cell_line"]) - set(model.cell_lines))
-        if unknown_lines:
-            raise FitError(
-                f"data {source}: cell line(s) {unknown_lines} are not in the model's parameter "
-                f"table (it has {list(model.cell_lines)})"
-            )
         values = frame["value"].to_numpy(dtype=float)
         if noise == "lognormal" and np.any(values <= 0):
             row = int(np.argmax(values <= 0))
@@ -271,7 +292,11 @@ class BlotProblem(HierarchicalProblem):
         self.cell_lines = tuple(
             line for line in model.cell_lines if line in set(frame["cell_line"])
         )
-        self.readouts = tuple(r for r in model.observables if r in set(frame["readout"]))
+        present = list(dict.fromkeys(frame["readout"]))
+        # the observables in the model's order, then species read-outs as the data list them
+        self.readouts = tuple(r for r in model.observables if r in present) + tuple(
+            r for r in present if r not in model.observables
+        )
 
         # -- free parameters ---------------------------------------------------------------
         params: list[FreeParameter] = []
@@ -312,6 +337,7 @@ class BlotProblem(HierarchicalProblem):
 
         # -- physiological regime: peak fractions ---------------------------------------------
         ranges = PEAK_FRACTION_RANGES if fraction_priors is None else dict(fraction_priors)
+        ranges = {self.readout_map.get(r, r): pair for r, pair in ranges.items()}
         for r, pair in ranges.items():
             if r not in model.observables:
                 raise UnknownNameError("read-out (in fraction_priors)", r, model.observables)
@@ -384,6 +410,16 @@ class BlotProblem(HierarchicalProblem):
         blots = frame["blot"].astype(str).to_numpy()
         self.blots, blot_index = np.unique(blots, return_inverse=True)
         self.n_data = len(frame)
+        _refuse_degenerate(
+            source,
+            len(frame),
+            len(params),
+            blot_index,
+            readout_index,
+            noise_sd is None,
+            noise_groups,
+            self.readouts,
+        )
 
         # -- noise -------------------------------------------------------------------------
         if noise_groups not in ("shared", "readout"):
@@ -402,7 +438,7 @@ class BlotProblem(HierarchicalProblem):
             given = (
                 dict.fromkeys(self.readouts, noise_sd)
                 if not isinstance(noise_sd, Mapping)
-                else dict(noise_sd)
+                else {self.readout_map.get(r, r): v for r, v in noise_sd.items()}
             )
             for r in given:
                 if r not in self.readouts:
@@ -452,6 +488,15 @@ class BlotProblem(HierarchicalProblem):
             "fixed": {k: float(v) for k, v in fixed.items()},
             "n_blots": len(self.blots),
         }
+        if self.readout_map:
+            self._metadata["readout_map"] = dict(self.readout_map)
+        if self.added_cell_lines:
+            own = sorted({p.parameter for p in params if p.cell_line is not None})
+            self._metadata["added_cell_lines"] = {
+                line: "the model's defaults; "
+                + (f"own {', '.join(own)} estimated" if own else "no value of its own estimated")
+                for line in self.added_cell_lines
+            }
         self._init_objective(
             layout,
             InnerSolver(inner_layout, values, floor=_FLOOR),
@@ -475,7 +520,7 @@ class BlotProblem(HierarchicalProblem):
         """
         out = dict(self._settings)
         out["model"] = self.model.variant
-        defaults = Model(self.model.variant)
+        defaults = Model(self.model.variant).with_cell_lines(self.model.cell_lines)
         out["model_parameters"] = {
             k: v
             for k, v in self.model.parameter_values().items()
@@ -501,10 +546,12 @@ class BlotProblem(HierarchicalProblem):
     def from_settings(cls, settings: Mapping[str, Any]) -> BlotProblem:
         """Rebuild a problem from :meth:`settings` (the data are re-read from ``data``)."""
         s = dict(settings)
+        per_line = {k: v for k, v in (s.pop("model_cell_line_parameters", None) or {}).items() if v}
         model = Model(
             s.pop("model"),
             s.pop("model_parameters", None),
-            {k: v for k, v in (s.pop("model_cell_line_parameters", None) or {}).items() if v},
+            per_line,
+            default_table().with_cell_lines(per_line),
         )
         data = s.pop("data")
         s["bounds"] = {k: tuple(v) for k, v in (s.get("bounds") or {}).items()} or None
@@ -704,3 +751,72 @@ class BlotProblem(HierarchicalProblem):
             f"{self.n_data} data points, {len(self.blots)} blots, {len(self.conditions)} conditions, "
             f"noise={self.noise!r})"
         )
+
+
+def _map_readouts(data, model: Model, readout_map) -> tuple[Any, dict[str, str]]:
+    """*data* with each read-out renamed to the model quantity it measures, and the renaming
+    ``{data name: model name}`` (only the names that changed)."""
+    renamed: dict[str, str] = {}
+    for readout in dict.fromkeys(data.frame["readout"]):
+        try:
+            target = model.observable_for(readout, readout_map)
+        except (UnknownNameError, InvalidInputError) as exc:
+            raise FitError(f"data {data.source}: {exc}") from None
+        if target != readout:
+            renamed[readout] = target
+    if not renamed:
+        return data, {}
+    frame = data.frame.copy()
+    frame["readout"] = frame["readout"].replace(renamed)
+    return type(data)(frame, data.source, data.issues), renamed
+
+
+def _refuse_degenerate(
+    source: str,
+    n: int,
+    n_kinetic: int,
+    blot_index: np.ndarray,
+    readout_index: np.ndarray,
+    estimate_sigma: bool,
+    noise_groups: str,
+    readouts: Sequence[str],
+) -> None:
+    """One :class:`FitError` for a problem that fits every band exactly (k ≥ n), or whose
+    estimated noise level has no residual left to be estimated from (σ → 0)."""
+    n_blots = int(np.unique(blot_index).size)
+    per_readout = estimate_sigma and noise_groups == "readout"
+    n_sigma = (len(readouts) if per_readout else 1) if estimate_sigma else 0
+    k = n_kinetic + n_blots + n_sigma
+    counts = np.bincount(blot_index, minlength=n_blots)
+    single = int(np.sum(counts == 1))
+    # σ of a group → 0 when its bands minus its blots' scales leave no residual
+    starved = []
+    if estimate_sigma:
+        groups = readout_index if per_readout else np.zeros(n, dtype=np.intp)
+        for g in np.unique(groups):
+            rows = groups == g
+            if rows.sum() - np.unique(blot_index[rows]).size <= 0:
+                starved.append(readouts[g] if per_readout else "all read-outs")
+    if k < n and not starved:
+        return
+    parts = [
+        f"data {source}: {n} bands, but the fit would estimate k = {k} quantities "
+        f"({n_kinetic} kinetic parameters, {n_blots} blot scale factors, {n_sigma} noise "
+        f"level{'s' * (n_sigma != 1)})"
+    ]
+    if k >= n:
+        parts.append("k ≥ n: every band can be fitted exactly, so the fit says nothing")
+    if starved:
+        parts.append(
+            f"the noise level of {', '.join(starved)} has no residual to be estimated from "
+            "(σ → 0, a perfect and meaningless fit)"
+        )
+    if single:
+        parts.append(
+            f"{single} of {n_blots} blots hold a single band, which its blot's scale factor absorbs"
+        )
+    parts.append(
+        "put several lanes (and a shared reference lane) on each blot, fix parameters "
+        "(fewer free ones) or give noise_sd"
+    )
+    raise FitError("; ".join(parts))

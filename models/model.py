@@ -7,7 +7,8 @@ instances are cached per variant — and set parameters by vector on one reused 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,15 @@ from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.models.parameters import CELL_LINES, ParameterTable, default_table
 from paracrine.models.variants import Variant, get_variant
 
-__all__ = ["MODULES", "OBSERVABLES", "Model", "core_antimony", "load_model"]
+__all__ = [
+    "MODULES",
+    "OBSERVABLES",
+    "Model",
+    "core_antimony",
+    "default_readout_map",
+    "load_model",
+    "readout_map_table",
+]
 
 #: Antimony modules assembled, in order, into the one core model.
 MODULES = (
@@ -145,6 +154,65 @@ class Model:
             values.update(self._cell_line_parameters.get(cell_line, {}))
         return values
 
+    def with_cell_lines(self, names: Iterable[str]) -> Model:
+        """A new model that also knows the cell lines *names*: those it lacks start at the
+        model's defaults for every cell-line-specific parameter (see
+        :meth:`ParameterTable.with_cell_lines`); a fit estimates their own values.
+
+        Examples
+        --------
+        >>> m = Model().with_cell_lines(["MDA-MB-231"])
+        >>> m.cell_lines[-1], m.parameter_values("MDA-MB-231")["R6_tot"]
+        ('MDA-MB-231', 0.83)
+        """
+        table = self._table.with_cell_lines(names)
+        if table is self._table:
+            return self
+        return Model(self.variant, self._parameters, self._cell_line_parameters, table)
+
+    def observable_for(
+        self, readout: str, readout_map: Mapping[str, str] | str | Path | None = None
+    ) -> str:
+        """The model quantity a blot read-out is fitted to: one of :attr:`observables`
+        (a phosphorylated fraction) or a species id (a concentration, nM).
+
+        *readout* is looked up as itself (``pERK``, ``JAK_p``), then in the bundled
+        ``readout_map.csv`` extended by *readout_map* (``{read-out: observable or species}``
+        or the path of a CSV with the columns ``readout, observable``; its entries win).
+
+        Raises
+        ------
+        UnknownNameError
+            The read-out maps to nothing; the message lists the observables and how to map it.
+        InvalidInputError
+            The map names a quantity the model does not have.
+        """
+        table = readout_map_table(readout_map)
+        target = table.get(readout, readout)
+        if target in OBSERVABLES:
+            return target
+        species = self.species_ids
+        if target in species:
+            return target
+        if readout in table:
+            raise InvalidInputError(
+                f"read-out map: {readout!r} -> {target!r}, which is neither an observable of the "
+                f"model ({', '.join(OBSERVABLES)}) nor one of its species ({', '.join(species)})"
+            )
+        # no "did you mean": pSTAT1 is not pSTAT3, however close the spelling
+        error = UnknownNameError("read-out", readout, [*OBSERVABLES, *table])
+        phospho = ", ".join(s for s in species if s.endswith("_p"))
+        error.message = (
+            f"read-out {readout!r} is not something the model observes: it has the observables "
+            f"{', '.join(OBSERVABLES)} (phosphorylated fractions) and species such as {phospho} "
+            f"(nM). Map it to one of them with readout_map={{{readout!r}: '<observable>'}} (or "
+            "a row "
+            "of a CSV readout, observable — the bundled one is paracrine/models/readout_map.csv), "
+            "or leave its bands out"
+        )
+        error.args = (error.message,)
+        raise error
+
     def with_parameters(self, values: Mapping[str, float], cell_line: str | None = None) -> Model:
         """A new model with *values* set (for every line, or for *cell_line* only)."""
         parameters = dict(self._parameters)
@@ -183,7 +251,11 @@ class Model:
 
     def _check_cell_line(self, line: str) -> None:
         if line not in self.cell_lines:
-            raise UnknownNameError("cell line", line, self.cell_lines)
+            error = UnknownNameError("cell line", line, self.cell_lines)
+            error.message += (
+                f"; add it at the model's defaults with Model.with_cell_lines([{line!r}])"
+            )
+            raise error
 
     def __repr__(self) -> str:
         n = len(self._parameters) + sum(len(v) for v in self._cell_line_parameters.values())
@@ -196,7 +268,7 @@ class Model:
             other.variant,
             other._parameters,
             other._cell_line_parameters,
-        ) and self._table is other._table
+        ) and (self._table is other._table or self._table == other._table)
 
     def __hash__(self) -> int:
         return hash((self.variant, tuple(sorted(self._parameters.items()))))
@@ -205,6 +277,67 @@ class Model:
         # Pickle by content (the table is re-read in the worker when it is the default one).
         table = None if self._table is default_table() else self._table
         return (Model, (self.variant, self._parameters, self._cell_line_parameters, table))
+
+
+_READOUT_MAP_COLUMNS = ("readout", "observable")
+
+
+def _parse_readout_map(text: str, origin: str) -> dict[str, str]:
+    reader = csv.DictReader(text.splitlines())
+    fields = tuple(reader.fieldnames or ())
+    if fields[:2] != _READOUT_MAP_COLUMNS:
+        raise InvalidInputError(
+            f"{origin}, line 1: expected the columns readout, observable (then optional notes), "
+            f"received {', '.join(fields) or 'nothing'}"
+        )
+    table: dict[str, str] = {}
+    for line, rec in enumerate(reader, start=2):
+        readout, target = (rec.get(c) for c in _READOUT_MAP_COLUMNS)
+        if not readout or not target or readout != readout.strip() or target != target.strip():
+            raise InvalidInputError(
+                f"{origin}, line {line}: expected a read-out and an observable without "
+                f"surrounding spaces, received {readout!r}, {target!r}"
+            )
+        if readout in table:
+            raise InvalidInputError(f"{origin}, line {line}: read-out {readout!r} listed twice")
+        table[readout] = target
+    return table
+
+
+@cache
+def default_readout_map() -> MappingProxyType:
+    """The bundled ``readout_map.csv``: read-out names labs write (``pERK1/2``,
+    ``pSTAT3-Y705``, ``pJAK1``) -> the model observable or species each one measures."""
+    text = (resources.files("paracrine.models") / "readout_map.csv").read_text(encoding="utf-8")
+    return MappingProxyType(_parse_readout_map(text, "paracrine/models/readout_map.csv"))
+
+
+def readout_map_table(extra: Mapping[str, str] | str | Path | None = None) -> dict[str, str]:
+    """The bundled read-out map extended by *extra* (a mapping, or a CSV path with the columns
+    ``readout, observable``), whose entries win."""
+    table = dict(default_readout_map())
+    if extra is None:
+        return table
+    if isinstance(extra, str | Path):
+        path = Path(extra)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(f"read-out map {path}: cannot read it ({exc})") from None
+        table.update(_parse_readout_map(text, str(path)))
+        return table
+    if not isinstance(extra, Mapping):
+        raise InvalidInputError(
+            "readout_map: expected {read-out: observable} or a CSV path, received "
+            f"{type(extra).__name__}"
+        )
+    for readout, target in extra.items():
+        if not isinstance(readout, str) or not isinstance(target, str):
+            raise InvalidInputError(
+                f"readout_map: expected text keys and values, received {readout!r}: {target!r}"
+            )
+    table.update(extra)
+    return table
 
 
 @cache

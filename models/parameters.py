@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,7 +19,8 @@ from paracrine.errors import InvalidInputError, UnknownNameError
 from paracrine.vocabulary import CELL_LINES
 
 # CELL_LINES (the breast cancer lines of De Luca et al. 2012) is paracrine.vocabulary's,
-# re-exported here and from paracrine.models.
+# re-exported here and from paracrine.models. It names the lines cell_lines.csv gives values
+# for; other lines are added with ParameterTable.with_cell_lines (the model's defaults).
 __all__ = ["CELL_LINES", "ParameterInfo", "ParameterTable", "default_table"]
 
 _COLUMNS = ("name", "default", "unit", "lower", "upper", "cell_line_specific", "estimate", "source")
@@ -61,10 +62,14 @@ class ParameterTable(Mapping[str, ParameterInfo]):
     """Read-only mapping ``name -> ParameterInfo`` plus per-cell-line defaults."""
 
     def __init__(
-        self, rows: list[ParameterInfo], cell_line_values: Mapping[str, Mapping[str, float]]
+        self,
+        rows: list[ParameterInfo],
+        cell_line_values: Mapping[str, Mapping[str, float]],
+        added_cell_lines: tuple[str, ...] = (),
     ) -> None:
         self._rows = {row.name: row for row in rows}
         self._cell_line_values = {k: dict(v) for k, v in cell_line_values.items()}
+        self._added = tuple(added_cell_lines)
 
     def __getitem__(self, name: str) -> ParameterInfo:
         try:
@@ -80,7 +85,51 @@ class ParameterTable(Mapping[str, ParameterInfo]):
 
     @property
     def cell_lines(self) -> tuple[str, ...]:
+        """The cell lines with values of their own (``cell_lines.csv`` plus any added by
+        :meth:`with_cell_lines`)."""
         return tuple(self._cell_line_values)
+
+    def with_cell_lines(self, names: Iterable[str]) -> ParameterTable:
+        """This table with the cell lines *names* added, those it lacks taking the model's
+        defaults for every cell-line-specific parameter (the ``default`` column of
+        ``parameters.csv``: e.g. ~1000 IL-6 and VEGF receptor sites per cell); lines it already
+        knows keep their values. A fit then estimates the added lines' own values
+        (:class:`~paracrine.fitting.BlotProblem` does so for every line in its data).
+
+        Examples
+        --------
+        >>> table = default_table().with_cell_lines(["MDA-MB-231"])
+        >>> table.cell_lines
+        ('MCF-7', 'T47D', 'SK-Br-3', 'MDA-MB-231')
+        >>> table.defaults("MDA-MB-231")["R6_tot"] == table["R6_tot"].default
+        True
+        """
+        added = [n for n in dict.fromkeys(names) if n not in self._cell_line_values]
+        if not added:
+            return self
+        for name in added:
+            if not isinstance(name, str) or not name.strip() or name != name.strip():
+                raise InvalidInputError(
+                    f"cell line: expected a non-blank name without surrounding spaces, "
+                    f"received {name!r}"
+                )
+        specific = {n: row.default for n, row in self._rows.items() if row.cell_line_specific}
+        values = {**self._cell_line_values, **{n: dict(specific) for n in added}}
+        return ParameterTable(list(self._rows.values()), values, (*self._added, *added))
+
+    @property
+    def added_cell_lines(self) -> tuple[str, ...]:
+        """Cell lines added with :meth:`with_cell_lines` (at the model's defaults), in order."""
+        return self._added
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ParameterTable):
+            return NotImplemented
+        return self is other or (
+            self._rows == other._rows and self._cell_line_values == other._cell_line_values
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking mapping: compare by content
 
     def defaults(self, cell_line: str | None = None) -> dict[str, float]:
         """Default values, with the cell line's own values where it has them."""

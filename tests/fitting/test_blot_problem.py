@@ -229,15 +229,13 @@ def test_data_the_model_cannot_explain_is_refused(t47d):
     frame = t47d.frame.copy()
     frame.loc[0, "readout"] = "pJNK"
     with pytest.raises(
-        FitError, match=r"read-out\(s\) \['pJNK'\] are not observables of the model"
+        FitError,
+        match=r"data edited.csv: read-out 'pJNK' is not something the model observes: it has "
+        r"the observables pERK, pAKT, p38, pSTAT3 \(phosphorylated fractions\) and species such "
+        r"as JAK_p, STAT3_p, .* Map it to one of them with readout_map=",
     ):
         BlotProblem("independent", BlotData(frame, "edited.csv"))
-    frame = t47d.frame.copy()
-    frame["cell_line"] = "HeLa"
-    with pytest.raises(
-        FitError, match=r"cell line\(s\) \['HeLa'\] are not in the model's parameter table"
-    ):
-        BlotProblem("independent", BlotData(frame, "hela.csv"))
+    # (a cell line the model does not know is added at its defaults: tests/fitting/test_own_data)
     frame = t47d.frame.copy()
     frame.loc[5, "value"] = 0.0
     with pytest.raises(

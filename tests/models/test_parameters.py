@@ -111,3 +111,58 @@ def test_unknown_parameter_and_cell_line_suggest_close_matches():
         table["k_erk_phoss"]
     with pytest.raises(UnknownNameError, match=r"unknown cell line 'MCF7' — did you mean 'MCF-7'"):
         table.defaults("MCF7")
+
+
+def test_a_cell_line_the_table_lacks_is_added_at_the_model_defaults():
+    import pickle
+
+    table = default_table()
+    added = table.with_cell_lines(["MDA-MB-231", "MCF-7", "MDA-MB-231"])
+    assert added.cell_lines == (*CELL_LINES, "MDA-MB-231")
+    assert added.added_cell_lines == ("MDA-MB-231",)
+    assert table.cell_lines == CELL_LINES  # the bundled table is unchanged
+    assert table.with_cell_lines(["T47D"]) is table
+    own = added.defaults("MDA-MB-231")
+    assert own == table.defaults()  # every parameter at its default, the specific ones too
+    assert added.defaults("MCF-7") == table.defaults("MCF-7")
+    assert added == default_table().with_cell_lines(["MDA-MB-231"]) and added != table
+    frame = added.to_dataframe()
+    assert frame.loc[frame["name"] == "R6_tot", "MDA-MB-231"].item() == table["R6_tot"].default
+
+    model = Model("independent").with_cell_lines(["MDA-MB-231"])
+    assert model.cell_lines[-1] == "MDA-MB-231"
+    assert model == Model("independent").with_cell_lines(["MDA-MB-231"])
+    assert model != Model("independent")
+    tuned = model.with_parameters({"R6_tot": 0.2}, cell_line="MDA-MB-231")
+    assert tuned.parameter_values("MDA-MB-231")["R6_tot"] == 0.2
+    assert pickle.loads(pickle.dumps(tuned)) == tuned
+    with pytest.raises(
+        UnknownNameError,
+        match=r"unknown cell line 'MDA-MB-231' \(known: MCF-7, SK-Br-3, T47D\); add it at the "
+        r"model's defaults with Model.with_cell_lines\(\['MDA-MB-231'\]\)",
+    ):
+        Model("independent", cell_line_parameters={"MDA-MB-231": {"R6_tot": 0.2}})
+    with pytest.raises(InvalidInputError, match=r"without surrounding spaces, received ' HeLa'"):
+        table.with_cell_lines([" HeLa"])
+
+
+def test_the_readout_map_is_valid_and_maps_to_what_the_model_has(tmp_path):
+    from paracrine.models.model import OBSERVABLES, default_readout_map, readout_map_table
+
+    mapping = default_readout_map()
+    model = Model("independent")
+    species = set(model.species_ids)
+    for readout, target in mapping.items():
+        assert target in OBSERVABLES or target in species, (readout, target)
+        assert model.observable_for(readout) == target
+    assert mapping["pERK1/2"] == "pERK" and mapping["pJAK1"] == "JAK_p"
+    for name in OBSERVABLES:
+        assert model.observable_for(name) == name
+    assert readout_map_table({"pERK1/2": "ERK_p"})["pERK1/2"] == "ERK_p"  # the user's wins
+    with pytest.raises(InvalidInputError, match=r"expected text keys and values, received 'x': 1"):
+        readout_map_table({"x": 1})
+    (tmp_path / "mine.csv").write_text("name,target\nx,y\n", encoding="utf-8")
+    with pytest.raises(
+        InvalidInputError, match=r"mine.csv, line 1: expected the columns readout, observable"
+    ):
+        readout_map_table(tmp_path / "mine.csv")
