@@ -139,12 +139,14 @@ class Dataset:
 
     @property
     def cell_lines(self) -> tuple[str, ...]:
-        """Cell lines present, in the order MCF-7, T47D, SK-Br-3."""
+        """Cell lines present: MCF-7, T47D, SK-Br-3 in that order, then others (your own
+        lines) as first seen."""
         return _ordered(self.frame["cell_line"], CELL_LINES)
 
     @property
     def readouts(self) -> tuple[str, ...]:
-        """Read-outs present, the known ones in their canonical order."""
+        """Read-outs present, the known ones in their canonical order, then others (your own:
+        a fit maps them to model observables, see ``models/readout_map.csv``) as first seen."""
         return _ordered(self.frame["readout"], self.known_readouts)
 
     @property

@@ -237,9 +237,11 @@ class BlotProblem(HierarchicalProblem):
         self.data = resolve_data(data)
         # cell lines the model does not know: its defaults, their own values estimated
         data_lines = list(dict.fromkeys(self.data.frame["cell_line"]))
-        known_lines = set(model.cell_lines)
-        self.added_cell_lines = tuple(line for line in data_lines if line not in known_lines)
-        model = model.with_cell_lines(self.added_cell_lines)
+        model = model.with_cell_lines(data_lines)
+        #: the data's cell lines that the bundled parameter table does not know
+        self.added_cell_lines = tuple(
+            line for line in model.table.added_cell_lines if line in data_lines
+        )
         # read-outs: the model quantity each one measures (the data then carry that name)
         self.data, self.readout_map = _map_readouts(self.data, model, readout_map)
         table = model.table
@@ -502,6 +504,36 @@ class BlotProblem(HierarchicalProblem):
             InnerSolver(inner_layout, values, floor=_FLOOR),
             fd_steps=np.full(len(params), FD_STEP),
         )
+        if noise == "lognormal" and any(r not in model.observables for r in self.readouts):
+            self._refuse_structural_zeros()
+
+    def _refuse_structural_zeros(self) -> None:
+        """A species read-out the model holds at exactly 0 in some measured lanes (JAK_p
+        without IL-6: the model has no basal JAK activity) cannot be fitted on a log scale:
+        refuse it here, naming the lanes, rather than fit 1e-12 against a band."""
+        frame = self.data.frame
+        x0 = np.log10(
+            [
+                max(self.model.parameter_values(p.cell_line)[p.parameter], p.lower)
+                for p in self.free_parameters
+            ]
+        )
+        h = self.predict(np.clip(x0, self.lower, self.upper))
+        for readout in self.readouts:
+            if readout in self.model.observables:
+                continue
+            rows = np.flatnonzero((frame["readout"].to_numpy() == readout) & (h <= _FLOOR))
+            if not rows.size:
+                continue
+            lanes = frame.iloc[rows][["condition", "time_min"]].drop_duplicates()
+            shown = ", ".join(f"{c} at {t:g} min" for c, t in lanes.head(4).itertuples(False))
+            names = [k for k, v in self.readout_map.items() if v == readout] or [readout]
+            raise FitError(
+                f"data {self.data.source}: read-out {names[0]!r} is the model species "
+                f"{readout!r}, which the model holds at exactly 0 in {rows.size} of its bands "
+                f"({shown}{', …' if len(lanes) > 4 else ''}): a log-normal fit cannot match a "
+                "band there; use noise='normal', or leave those lanes out"
+            )
 
     @property
     def metadata(self) -> dict[str, Any]:

@@ -83,9 +83,17 @@ def test_unknown_cell_line_and_added_readout_fit_and_the_report_shows_them(tmp_p
 
 def test_a_readout_maps_to_a_species_when_the_model_has_it(tmp_path):
     assert default_readout_map()["pJAK1"] == "JAK_p"
-    problem = BlotProblem(
-        "independent", _own_blots(tmp_path, ("pERK1/2", "pJAK1")), free=["k_erk_dephos"]
-    )
+    data = _own_blots(tmp_path, ("pERK1/2", "pJAK1"))
+    # the model has no basal JAK activity: JAK_p is exactly 0 without IL-6, which a log-normal
+    # fit cannot match, so it says so instead of fitting 1e-12 against the control bands
+    with pytest.raises(
+        FitError,
+        match=r"read-out 'pJAK1' is the model species 'JAK_p', which the model holds at exactly 0 "
+        r"in \d+ of its bands \(control at 0 min, control at 5 min, .*use noise='normal', or "
+        r"leave those lanes out",
+    ):
+        BlotProblem("independent", data, free=["k_erk_dephos"])
+    problem = BlotProblem("independent", data, free=["k_erk_dephos"], noise="normal")
     assert problem.readouts == ("pERK", "JAK_p")
     assert problem.metadata["readout_map"] == {"pERK1/2": "pERK", "pJAK1": "JAK_p"}
     # the peak-fraction prior applies to fractions only, not to a concentration
@@ -177,3 +185,19 @@ def test_a_noise_level_with_no_residual_is_refused(tmp_path):
         BlotProblem("independent", data, free=free, noise_groups="readout")
     # with the noise level given, nothing is estimated from residuals
     BlotProblem("independent", data, free=free, noise_groups="readout", noise_sd=0.2)
+
+
+def test_a_new_line_can_start_from_values_of_its_own(tmp_path):
+    model = (
+        Model("independent")
+        .with_cell_lines(["MDA-MB-231"])
+        .with_parameters({"R6_tot": 2.0}, cell_line="MDA-MB-231")
+    )
+    problem = BlotProblem(
+        model, _own_blots(tmp_path), free=["R6_tot"], readout_map={"pSTAT3 (Y705)": "pSTAT3"}
+    )
+    assert problem.added_cell_lines == ("MDA-MB-231",)
+    assert problem.model.parameter_values("MDA-MB-231")["R6_tot"] == 2.0
+    rebuilt = BlotProblem.from_settings(problem.settings())
+    assert rebuilt.model.parameter_values("MDA-MB-231")["R6_tot"] == 2.0
+    assert rebuilt.parameter_names == ("R6_tot[MDA-MB-231]",)
