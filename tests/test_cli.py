@@ -171,11 +171,8 @@ def test_zero_starts_is_one_line_error(command, capsys):
 )
 @pytest.mark.parametrize("command", ["fit", "petab fit"])
 def test_a_bad_scheduler_address_is_one_line_error(command, address, reason, tmp_path, capsys):
-    import dask
-    import distributed  # noqa: F401  (its config defaults must exist before the override)
-
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        status = main([*FITTING[command], "--scheduler", address, "--out", str(tmp_path)])
+    # the probe waits at most paracrine.cli._common.SCHEDULER_TIMEOUT_S (5 s)
+    status = main([*FITTING[command], "--scheduler", address, "--out", str(tmp_path)])
     assert status == 2
     message = one_line_error(capsys, command)
     assert message.startswith(
@@ -340,10 +337,12 @@ def test_cli_select(tmp_path):
 def test_simulate_writes_the_table_and_figures(tmp_path, capsys):
     out = tmp_path / "sim"
     assert main(["simulate", "--cell-line", "T47D", "--il6", "10", "--out", str(out)]) == 0
-    assert "wrote" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "independent: four arms at IL-6 10 and VEGF 50 ng/mL\n" in printed
+    assert "wrote" in printed
     frame = pd.read_csv(out / "simulation.csv")
     assert list(frame.columns) == ["condition", "cell_line", "time_min", "observable", "value"]
-    assert set(frame["condition"]) == {"control", "IL-6 10 + VEGF 0 ng/mL"}  # no "[T47D]"
+    assert set(frame["condition"]) == {"control", "IL-6", "VEGF", "IL-6+VEGF"}  # no "[T47D]"
     assert set(frame["cell_line"]) == {"T47D"}
     assert (out / "timecourses.png").stat().st_size > 0
     assert (out / "timecourses.svg").stat().st_size > 0
@@ -351,7 +350,9 @@ def test_simulate_writes_the_table_and_figures(tmp_path, capsys):
 
 def test_simulate_rejects_a_negative_dose(tmp_path, capsys):
     assert main(["simulate", "--vegf", "-1", "--out", str(tmp_path)]) == 2
-    assert one_line_error(capsys, "simulate") == "--vegf: expected a dose >= 0 ng/mL, received -1.0"
+    assert one_line_error(capsys, "simulate") == (
+        "--vegf: expected a finite dose >= 0 ng/mL, received -1"
+    )
 
 
 # -- paracrine petab -----------------------------------------------------------------------------
@@ -533,6 +534,7 @@ def test_write_fit_outputs_without_a_best_start(unfinished_fit, tmp_path):
         "parameters.png",
         "parameters.svg",
         "report.md",
+        "report.html",
     ]  # no time courses, fit or residual figures without a best start
     assert all(p.parent == out and p.stat().st_size > 0 for p in written)
     report = (out / "report.md").read_text(encoding="utf-8")

@@ -294,3 +294,52 @@ def test_grid_rule():
     for bad in ("0:10:1", "1:10:1", "10:1:3", "x", "1:2:3:4", "1:2:2.5"):
         with pytest.raises(InvalidInputError):
             parse_grid(bad, "--g")
+
+
+# -- simulate with a fit and perturbations ----------------------------------------------------------
+def _simulated(out) -> pd.DataFrame:
+    frame = pd.read_csv(out / "simulation.csv")
+    assert set(frame["condition"]) == {"control", "IL-6", "VEGF", "IL-6+VEGF"}
+    assert (out / "timecourses.png").stat().st_size > 0
+    return frame
+
+
+def test_simulate_four_arms_with_perturbations(tmp_path, capsys):
+    base = ["simulate", "--cell-line", "MCF-7", "--il6", "20", "--vegf", "30"]
+    assert main([*base, "--out", str(tmp_path / "plain")]) == 0
+    capsys.readouterr()
+    argv = [*base, "--knockout", "STAT3", "--knockout", "STAT3", "--bevacizumab", "100"]
+    assert main([*argv, "--msc-cm", "0.5", "--out", str(tmp_path / "pert")]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "independent: four arms at IL-6 20 and VEGF 30 ng/mL, every arm with STAT3 KO, "
+        "bevacizumab 100 µg/mL, MSC-CM fraction 0.5\n"
+    ) in printed
+    plain, pert = _simulated(tmp_path / "plain"), _simulated(tmp_path / "pert")
+    assert len(plain) == len(pert)
+
+    def level(frame, arm, readout):
+        rows = _rows(frame, condition=arm, observable=readout)
+        return rows["value"].max()
+
+    # STAT3 knocked out: no pSTAT3 in any arm
+    assert level(pert, "IL-6", "pSTAT3") < 1e-6 < level(plain, "IL-6", "pSTAT3")
+    # MSC-CM brings IL-6 to the control arm (pSTAT3 aside, pAKT/pERK respond)
+    assert not np.allclose(
+        _rows(plain, condition="control")["value"], _rows(pert, condition="control")["value"]
+    )
+
+
+def test_simulate_a_saved_fit(tmp_path, fit_file, capsys):
+    argv = ["simulate", "--cell-line", "T47D", "--out"]
+    assert main([*argv, str(tmp_path / "default")]) == 0
+    assert main([*argv, str(tmp_path / "fit"), "--fit", str(fit_file)]) == 0
+    assert f"independent ({fit_file}): four arms" in capsys.readouterr().out
+    default, fitted = _simulated(tmp_path / "default"), _simulated(tmp_path / "fit")
+    vegf_default = _rows(default, condition="VEGF", observable="pERK")["value"].max()
+    vegf_fitted = _rows(fitted, condition="VEGF", observable="pERK")["value"].max()
+    assert vegf_fitted > vegf_default * 1.05  # the fit's 10× faster VEGFR2 → Ras
+    assert main([*argv, str(tmp_path / "x"), "--fit", str(fit_file), "--variant", "full"]) == 2
+    assert "is a fit of variant 'independent', but --variant is 'full'" in one_line_error(
+        capsys, "simulate"
+    )

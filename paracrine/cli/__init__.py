@@ -8,7 +8,10 @@ checks them and calls the library (:mod:`paracrine.fitting`, :mod:`paracrine.sim
 Errors paracrine raises on purpose (bad input, unknown names, failed integrations) and
 operating-system errors (a file that cannot be read or written) are printed as one line,
 ``paracrine CMD: error: …``, with exit status 2; anything else is a bug and keeps its
-traceback.
+traceback. CVODE's own log lines are kept off the terminal
+(:func:`paracrine.cli._common.quiet_integrator_log`): paracrine's message says what
+failed. Ctrl-C ends a command with one line and exit status 130: a fit keeps its finished
+starts in a checkpoint and says how to resume (:func:`paracrine.cli._common.interruptible_fit`).
 """
 
 from __future__ import annotations
@@ -64,11 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # shown in reports, so that a folder of results says how it was made
     args.command_line = shlex.join(["paracrine", *argv])
+    from paracrine.cli._common import Interrupted, quiet_integrator_log
+
     try:
-        return int(args.func(args) or 0)
+        with quiet_integrator_log():
+            return int(args.func(args) or 0)
     except (ParacrineError, OSError) as exc:
         print(f"paracrine {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"paracrine {args.command}: {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print(f"paracrine {args.command}: interrupted", file=sys.stderr)
+        print(f"paracrine {args.command}: interrupted before it finished", file=sys.stderr)
         return 130

@@ -9,26 +9,96 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import shutil
+import signal
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from paracrine.errors import InvalidInputError
 
 __all__ = [
+    "SCHEDULER_TIMEOUT_S",
+    "Interrupted",
     "add_executor_arguments",
     "add_progress_argument",
     "add_start_arguments",
+    "cell_line_help",
     "check_checkpoint",
     "check_executor",
     "check_fit_arguments",
+    "check_output_folder",
     "check_scheduler",
+    "check_seed",
     "check_starts",
+    "interruptible_fit",
     "load_blot_fit",
     "multistart_options",
     "output_folder",
+    "quiet_integrator_log",
+    "stop_on_interrupt",
+    "variant_help",
 ]
+
+#: Seconds ``--scheduler`` waits for the scheduler to accept a connection before the command
+#: gives up with one line (Dask's own default is 30 s).
+SCHEDULER_TIMEOUT_S = 5
+
+
+#: The environment variables through which SUNDIALS (CVODE, inside libRoadRunner) chooses
+#: where its own ``[ERROR][rank 0][…cvodes.c…]`` and ``[WARNING]…`` lines go. SUNDIALS reads
+#: them when an integrator is created; libRoadRunner's Logger level
+#: (``roadrunner.Logger.setLevel``, set in :mod:`paracrine.simulations.engine`) and
+#: ``Logger.disableLogging()`` do not reach them (measured with libroadrunner 2.10).
+SUNDIALS_LOG_VARIABLES = ("SUNLOGGER_ERROR_FILENAME", "SUNLOGGER_WARNING_FILENAME")
+
+
+@contextlib.contextmanager
+def quiet_integrator_log() -> Iterator[None]:
+    """Send SUNDIALS' own error and warning lines to the null device inside the block.
+
+    Integrator failures are raised as exceptions and reported by paracrine (one line; a
+    counted failed start in a fit), so CVODE's log lines only clutter the terminal. Applies to
+    every RoadRunner instance created inside the block, in this process and in the worker
+    processes it spawns (they inherit the environment); a variable the user has set is left
+    alone, and the environment is restored afterwards. Kept here, not in the simulation
+    layer, so that a command that fails its argument checks does not import it (~1 s).
+    """
+    saved = {name: os.environ.get(name) for name in SUNDIALS_LOG_VARIABLES}
+    for name, value in saved.items():
+        if value is None:
+            os.environ[name] = os.devnull
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+
+
+class Interrupted(Exception):
+    """Ctrl-C ended a command; the message says what was kept. :func:`paracrine.cli.main`
+    prints it as one line and exits with status 130."""
+
+
+def variant_help(default: str | None = None, extra: str = "") -> str:
+    """``--variant`` help naming every variant (the list is read from the model registry)."""
+    from paracrine.models import list_variants
+
+    text = "model variant: " + ", ".join(list_variants())
+    if default is not None:
+        text += f" (default: {default})"
+    return text + extra
+
+
+def cell_line_help(default: str = "all of the model's lines") -> str:
+    """``--cell-line`` help naming the model's cell lines."""
+    from paracrine.models import CELL_LINES
+
+    return f"cell line: {', '.join(CELL_LINES)} (repeatable; default: {default})"
 
 
 def add_start_arguments(parser: argparse.ArgumentParser, *, starts: int) -> None:
@@ -65,13 +135,15 @@ def add_executor_arguments(parser: argparse.ArgumentParser, *, checkpoint: bool 
         )
 
 
-def add_progress_argument(parser: argparse.ArgumentParser) -> None:
-    """``--progress`` / ``--no-progress`` (default: on)."""
+def add_progress_argument(
+    parser: argparse.ArgumentParser, what: str = "with the best nllh so far"
+) -> None:
+    """``--progress`` / ``--no-progress`` (default: on); *what* says what the bar shows."""
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="show a progress bar with the best nllh so far (default: on)",
+        help=f"show a progress bar {what} (default: on; --no-progress: none)",
     )
 
 
@@ -79,6 +151,12 @@ def check_starts(starts: int) -> None:
     """Raise unless ``--starts`` is at least 1."""
     if starts < 1:
         raise InvalidInputError(f"--starts: expected an integer ≥ 1, received {starts}")
+
+
+def check_seed(seed: int) -> None:
+    """Raise unless ``--seed`` is at least 0 (numpy seeds are non-negative)."""
+    if seed < 0:
+        raise InvalidInputError(f"--seed: expected an integer >= 0, received {seed}")
 
 
 def check_executor(workers: int | None, scheduler: str | None) -> None:
@@ -94,10 +172,12 @@ def check_executor(workers: int | None, scheduler: str | None) -> None:
 
 def check_fit_arguments(args: argparse.Namespace) -> Path | None:
     """Check the arguments every fitting command shares, cheapest first, and return the
-    output folder (created; None when the command has ``--out`` and it was not given)."""
+    output folder (checked, not created: nothing is written before the fit ends; None when
+    the command has ``--out`` and it was not given)."""
     check_starts(args.starts)
+    check_seed(args.seed)
     check_executor(args.workers, args.scheduler)
-    out = output_folder(args.out) if args.out is not None else None
+    out = check_output_folder(args.out) if args.out is not None else None
     check_checkpoint(getattr(args, "checkpoint", None))
     check_scheduler(args.scheduler)
     return out
@@ -118,16 +198,16 @@ def multistart_options(args: argparse.Namespace) -> dict[str, Any]:
 def check_scheduler(address: str | None) -> None:
     """Raise unless *address* is None or a Dask scheduler that accepts a connection.
 
-    The connection is opened and closed at once (Dask's connect timeout applies), so that an
-    unreachable or malformed address is reported before the data are read, not as a
-    traceback from inside the fit.
+    The connection is opened and closed at once, waiting at most
+    :data:`SCHEDULER_TIMEOUT_S`, so that an unreachable or malformed address is reported
+    before the data are read, not as a traceback from inside the fit.
     """
     if address is None:
         return
     from distributed.comm import connect
 
     async def probe() -> None:
-        comm = await connect(address)
+        comm = await connect(address, timeout=SCHEDULER_TIMEOUT_S)
         await comm.close()
 
     try:
@@ -167,6 +247,25 @@ def output_folder(path: str | os.PathLike[str], flag: str = "--out") -> Path:
     return folder
 
 
+def check_output_folder(path: str | os.PathLike[str], flag: str = "--out") -> Path:
+    """What :func:`output_folder` checks, without leaving anything behind: the folders it had
+    to create for the check are removed again, so that a command that fails or is
+    interrupted before it writes leaves no empty folder. Create it with
+    :func:`output_folder` when the results are ready."""
+    folder = Path(path)
+    missing = []
+    parent = folder
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    try:
+        return output_folder(folder, flag)
+    finally:
+        for created in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
+
+
 def check_checkpoint(path: str | os.PathLike[str] | None) -> None:
     """Raise unless *path* is None, a file the fit can read as text and append to, or a new
     file in a folder that can be created and written.
@@ -198,10 +297,15 @@ def check_checkpoint(path: str | os.PathLike[str] | None) -> None:
         ) from None
 
 
-def load_blot_fit(path_text: str | os.PathLike[str], flag: str = "--fit"):  # -> BlotFit
+def load_blot_fit(
+    path_text: str | os.PathLike[str], flag: str = "--fit", data: Any = None
+):  # -> BlotFit
     """A blot fit saved by ``paracrine fit``/``demo`` (``fit.json``) with a best point, or one
-    :class:`~paracrine.errors.InvalidInputError` naming the file and what is wrong with it."""
-    from paracrine.errors import FitError, ParacrineError
+    :class:`~paracrine.errors.InvalidInputError` naming the file and what is wrong with it.
+
+    *data* (a bundled name or CSV) replaces the fit's data set; its own errors are raised as
+    they are."""
+    from paracrine.errors import DataValidationError, FitError, ParacrineError
     from paracrine.fitting import BlotFit
 
     path = Path(path_text)
@@ -211,8 +315,17 @@ def load_blot_fit(path_text: str | os.PathLike[str], flag: str = "--fit"):  # ->
             + ("a folder" if path.is_dir() else "a path that does not exist")
         )
     try:
-        fit = BlotFit.load(path)
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"{flag} {str(path)!r}: expected a blot fit saved by 'paracrine fit' (fit.json, "
+            "text), received a binary file"
+        ) from None
+    try:
+        fit = BlotFit.load(path, data=data)
         fit.model  # noqa: B018 - raises when every start failed
+    except DataValidationError:
+        raise
     except (ParacrineError, KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, FitError) and "every start failed" in str(exc):
             raise InvalidInputError(f"{flag} {str(path)!r}: {exc}") from None
@@ -221,3 +334,95 @@ def load_blot_fit(path_text: str | os.PathLike[str], flag: str = "--fit"):  # ->
             f"received a file that cannot be read as one ({type(exc).__name__}: {exc})"
         ) from None
     return fit
+
+
+# -- Ctrl-C ----------------------------------------------------------------------------------
+def _starts_in(checkpoint: Path) -> int:
+    """Finished starts in a checkpoint file (lines after the header; 0 if there is none)."""
+    try:
+        lines = checkpoint.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return max(sum(1 for line in lines[1:] if line.strip()), 0)
+
+
+def interruptible_fit(
+    args: argparse.Namespace,
+    out: Path | None,
+    fit: Callable[[str], Any],
+    write: Callable[[Any], None],
+) -> Any:
+    """Run ``fit(checkpoint)`` then ``write(result)``, with one path for Ctrl-C.
+
+    The fit always appends its finished starts to a checkpoint: ``--checkpoint FILE``, or a
+    temporary file (removed at the end). If the fit comes back interrupted, or Ctrl-C
+    arrives anywhere in between, :class:`Interrupted` is raised: with no finished start
+    nothing is written (a checkpoint this run created is removed); otherwise the checkpoint
+    is kept (moved to ``OUT/checkpoint.jsonl`` when no ``--checkpoint`` was given) and the
+    message is ``interrupted: N of M starts kept; resume with --checkpoint FILE``.
+
+    Returns
+    -------
+    Whatever *fit* returned (a fit whose result was not interrupted).
+    """
+    given = getattr(args, "checkpoint", None)
+    existed = given is not None and Path(given).exists()
+    scratch = Path(tempfile.mkdtemp(prefix="paracrine-checkpoint-"))
+    checkpoint = Path(given) if given is not None else scratch / "checkpoint.jsonl"
+    keep_scratch = False
+    try:
+        try:
+            result = fit(str(checkpoint))
+            if getattr(getattr(result, "result", result), "interrupted", False):
+                raise KeyboardInterrupt
+            write(result)
+            return result
+        except KeyboardInterrupt:
+            pass
+        kept = _starts_in(checkpoint)
+        if kept == 0:
+            if given is not None and not existed:
+                with contextlib.suppress(OSError):
+                    checkpoint.unlink()
+            raise Interrupted("interrupted before any start finished; nothing written")
+        if given is None:
+            if out is not None:
+                destination = output_folder(out) / "checkpoint.jsonl"
+                shutil.move(checkpoint, destination)
+                checkpoint = destination
+            else:
+                keep_scratch = True
+        raise Interrupted(
+            f"interrupted: {kept} of {args.starts} starts kept; resume with --checkpoint "
+            f"{checkpoint}"
+        )
+    finally:
+        if not keep_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _Stop(BaseException):
+    """Ctrl-C inside :func:`stop_on_interrupt`: not a KeyboardInterrupt, so that no layer
+    below (the multistart engine keeps the finished starts of one fit) catches it."""
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(message: str) -> Iterator[None]:
+    """Ctrl-C anywhere inside the block stops the whole block and raises
+    :class:`Interrupted` with *message* (for commands that run several fits and keep no
+    checkpoint, e.g. ``select``)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Stop
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: Ctrl-C cannot reach this block anyway
+        yield
+        return
+    try:
+        yield
+    except (_Stop, KeyboardInterrupt):
+        raise Interrupted(message) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -48,7 +48,9 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--variant",
         default=None,
-        help="model variant without --fit (default: the demo's); with --fit it must match",
+        help=_common.variant_help(
+            "the demo's, cooperation_saturation", "; with --fit it must match the fit's"
+        ),
     )
 
 
@@ -64,7 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scores need dose 0 on both axes (START = 0); Loewe and ZIP need N >= 4.",
     )
     _add_model_arguments(p)
-    p.add_argument("--cell-line", action="append", dest="cell_lines", metavar="LINE")
+    p.add_argument(
+        "--cell-line",
+        action="append",
+        dest="cell_lines",
+        metavar="LINE",
+        help=_common.cell_line_help(),
+    )
     p.add_argument("--il6", required=True, metavar="START:STOP:N", help="IL-6 doses (ng/mL)")
     p.add_argument("--vegf", required=True, metavar="START:STOP:N", help="VEGF-A doses (ng/mL)")
     p.add_argument(
@@ -79,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="METHODS",
         help="synergy scores among bliss,hsa,loewe,zip (default bliss,hsa; 'none' for none)",
     )
+    _common.add_progress_argument(p, "of the cell lines and metrics")
     p.add_argument("--out", default="paracrine-sweep", metavar="DIR", help="output folder")
     p.set_defaults(func=run_sweep)
 
@@ -95,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--walkers", type=int, default=None, metavar="N", help="walkers (2·d + 2)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     p.add_argument("--workers", type=int, default=None, metavar="W", help="processes (1)")
-    _common.add_progress_argument(p)
+    _common.add_progress_argument(p, "of the MCMC steps")
     p.add_argument("--out", default="paracrine-ensemble", metavar="DIR", help="output folder")
     p.set_defaults(func=run_ensemble)
 
@@ -145,13 +154,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and write msc_cm_scan.csv/.png: a diagnosis of the held-out failure, not a fit",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    _common.add_progress_argument(p, "of the ensemble members (with --ensemble)")
     p.add_argument("--out", default="paracrine-migration", metavar="DIR", help="output folder")
     p.set_defaults(func=run_migrate)
 
 
-def _check_seed(seed: int) -> None:
-    if seed < 0:
-        raise InvalidInputError(f"--seed: expected an integer >= 0, received {seed}")
+_check_seed = _common.check_seed
 
 
 # -- sweep -----------------------------------------------------------------------------------
@@ -181,18 +189,20 @@ def run_sweep(args: argparse.Namespace) -> int:
             from paracrine.errors import UnknownNameError
 
             raise UnknownNameError("cell line", line, model.cell_lines)
-    out = _common.output_folder(args.out)
+    out = _common.check_output_folder(args.out)
     import matplotlib
 
     matplotlib.use("Agg")
     import pandas as pd
+    from tqdm.auto import tqdm
 
     from paracrine.simulations import dose_matrix
     from paracrine.simulations.synergy import plot_synergy, synergy_scores
 
     frames, written, hill_rows = [], [], []
-    for line in lines:
+    for line in tqdm(lines, desc="dose matrices", unit="cell line", disable=not args.progress):
         dm = dose_matrix(model, il6, vegf, line)
+        out = _common.output_folder(out)  # created once the first results are in
         tidy = dm.to_dataframe()
         tidy = tidy[tidy["metric"].isin(metrics)]
         tidy.insert(2, "cell_line", line)
@@ -274,7 +284,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
         if value is not None and value < minimum:
             raise InvalidInputError(f"{flag}: expected an integer >= {minimum}, received {value}")
     fit = _common.load_blot_fit(args.fit)
-    out = _common.output_folder(args.out)
+    out = _common.check_output_folder(args.out)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -289,6 +299,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=args.progress,
     )
+    out = _common.output_folder(out)
     ensemble.to_json(out / "ensemble.json")
     band, conditions, times, readouts = timecourse_band(fit, ensemble)
     inside = float(band.contains_best().mean())
@@ -349,7 +360,7 @@ def run_migrate(args: argparse.Namespace) -> int:
                 f"({len(ensemble.parameter_names)} vs "
                 f"{len(signalling.problem.parameter_names)} parameters)"
             )
-    out = _common.output_folder(args.out)
+    out = _common.check_output_folder(args.out)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -365,8 +376,9 @@ def run_migrate(args: argparse.Namespace) -> int:
             units.MSC_CM_VEGF_NG_ML if args.msc_cm_vegf is None else args.msc_cm_vegf
         ),
         seed=args.seed,
-        progress=ensemble is not None,
+        progress=args.progress and ensemble is not None,
     )
+    out = _common.output_folder(out)
     fit.table().to_csv(out / "migration.csv", index=False, float_format="%.6g")
     _save(fit.plot(), out, "migration")
     lines = fit.summary_lines()

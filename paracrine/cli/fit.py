@@ -27,9 +27,10 @@ def _add_fit_arguments(
     starts: int,
     out: str,
     checkpoint: bool = True,
-    variant: str = "independent",
+    variant: str | None = "independent",
 ) -> None:
-    p.add_argument("--variant", default=variant, help=f"model variant (default: {variant})")
+    if variant is not None:
+        p.add_argument("--variant", default=variant, help=_common.variant_help(variant))
     p.add_argument(
         "--data",
         default="reference_blots_synthetic",
@@ -69,16 +70,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Fit each variant with the same starts and seed; write DIR/selection.csv, "
         "DIR/lrt.csv, DIR/fit_<variant>.json, DIR/selection.png and DIR/report.md.",
     )
-    # no --checkpoint: one checkpoint file cannot hold the fits of several variants
-    _add_fit_arguments(select, starts=20, out="paracrine-select", checkpoint=False)
+    # no --checkpoint: one checkpoint file cannot hold the fits of several variants; no
+    # --variant (and no abbreviations, which would make --variant mean --variants)
+    select.allow_abbrev = False
+    _add_fit_arguments(select, starts=20, out="paracrine-select", checkpoint=False, variant=None)
     select.add_argument(
-        "--variants", default=None, metavar="A,B,…", help="comma-separated variants (default: all)"
+        "--variants",
+        default=None,
+        metavar="A,B,…",
+        help="comma-separated variants among " + ", ".join(_variants()) + " (default: all)",
     )
     select.set_defaults(func=run_select)
 
 
+def _variants() -> list[str]:
+    from paracrine.models import list_variants
+
+    return list_variants()
+
+
 def run_fit(args: argparse.Namespace) -> int:
-    """Fit, write the folder and print one summary line; exit status 1 if no start succeeded."""
+    """Fit, write the folder and print one summary line; exit status 1 if no start succeeded
+    (130 on Ctrl-C: see :func:`~paracrine.cli._common.interruptible_fit`)."""
     out = _common.check_fit_arguments(args)
     import matplotlib
 
@@ -87,14 +100,22 @@ def run_fit(args: argparse.Namespace) -> int:
     from paracrine.reports import write_fit_outputs
 
     t0 = time.perf_counter()
-    fit = fit_blots(
-        args.variant, args.data, checkpoint=args.checkpoint, **_common.multistart_options(args)
-    )
-    write_fit_outputs(
-        fit,
+
+    def write(fit) -> None:
+        write_fit_outputs(
+            fit,
+            _common.output_folder(out),
+            command_line=getattr(args, "command_line", None),
+            elapsed_s=time.perf_counter() - t0,
+        )
+
+    fit = _common.interruptible_fit(
+        args,
         out,
-        command_line=getattr(args, "command_line", None),
-        elapsed_s=time.perf_counter() - t0,
+        lambda checkpoint: fit_blots(
+            args.variant, args.data, checkpoint=checkpoint, **_common.multistart_options(args)
+        ),
+        write,
     )
     r = fit.result
     print(
@@ -115,12 +136,17 @@ def run_select(args: argparse.Namespace) -> int:
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     t0 = time.perf_counter()
-    selection = select_models(args.data, variants, **_common.multistart_options(args))
-    write_selection_outputs(
-        selection,
-        out,
-        command_line=getattr(args, "command_line", None),
-        elapsed_s=time.perf_counter() - t0,
-    )
+    # no checkpoint holds several variants' fits: Ctrl-C stops every variant, writes nothing
+    with _common.stop_on_interrupt(
+        "interrupted before every variant was fitted; nothing written (select keeps no "
+        "checkpoint: fit fewer --variants, or each with 'paracrine fit --checkpoint')"
+    ):
+        selection = select_models(args.data, variants, **_common.multistart_options(args))
+        write_selection_outputs(
+            selection,
+            _common.output_folder(out),
+            command_line=getattr(args, "command_line", None),
+            elapsed_s=time.perf_counter() - t0,
+        )
     print(selection.report())
     return 0

@@ -167,8 +167,9 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--variant",
         default=None,
-        help="model variant (default: the demo's, cooperation_saturation; with --fit it must "
-        "match the fit's)",
+        help=_common.variant_help(
+            "the demo's, cooperation_saturation", "; with --fit it must match the fit's"
+        ),
     )
 
 
@@ -186,12 +187,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="Dask scheduler address, e.g. tcp://host:8786 (instead of --workers)",
     )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="show a progress bar of the simulations (default: on)",
-    )
+    _common.add_progress_argument(p, "of the simulations")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
 
 
@@ -214,7 +210,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         dest="cell_lines",
         metavar="LINE",
-        help="cell line (repeatable; default MCF-7)",
+        help=_common.cell_line_help("MCF-7"),
     )
     which = ko.add_mutually_exclusive_group()
     which.add_argument(
@@ -254,7 +250,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"Grids: {GRID_HELP}.",
     )
     _add_model_arguments(ab)
-    ab.add_argument("--cell-line", default="MCF-7", metavar="LINE", help="cell line (MCF-7)")
+    ab.add_argument(
+        "--cell-line",
+        default="MCF-7",
+        metavar="LINE",
+        help=_common.cell_line_help("MCF-7").replace("repeatable; ", ""),
+    )
     ab.add_argument(
         "--bevacizumab",
         default=None,
@@ -310,7 +311,7 @@ def run_knockout(args: argparse.Namespace) -> int:
     check_dose(args.vegf, "--vegf")
     _common.check_executor(args.workers, args.scheduler)
     perts = parse_targets(args.targets, args.knockdown)
-    out = _common.output_folder(args.out)
+    out = _common.check_output_folder(args.out)
     _common.check_scheduler(args.scheduler)
     model = load_model(args.fit, args.variant)
     lines = list(dict.fromkeys(args.cell_lines or ["MCF-7"]))
@@ -338,6 +339,7 @@ def run_knockout(args: argparse.Namespace) -> int:
         for line in lines
     ]
     table = pd.concat([s.to_dataframe() for s in screens], ignore_index=True)
+    out = _common.output_folder(out)
     table.to_csv(out / "knockouts.csv", index=False, float_format="%.6g")
     ranking = pd.concat(
         [s.ranking(None, q) for s in screens for q in ("stronger", "sustained")],
@@ -392,7 +394,7 @@ def run_antibody(args: argparse.Namespace) -> int:
             "expected --bevacizumab and/or --anti-il6 (START:STOP:N), received neither"
         )
     _common.check_executor(args.workers, args.scheduler)
-    out = _common.output_folder(args.out)
+    out = _common.check_output_folder(args.out)
     _common.check_scheduler(args.scheduler)
     model = load_model(args.fit, args.variant)
     import matplotlib
@@ -434,6 +436,7 @@ def run_antibody(args: argparse.Namespace) -> int:
         )
     written = []
     table = pd.concat([s.to_dataframe() for s in sweeps], ignore_index=True)
+    out = _common.output_folder(out)
     table.to_csv(out / "antibody.csv", index=False, float_format="%.6g")
     ic50 = pd.concat([s.ic50_table() for s in sweeps], ignore_index=True)
     ic50.to_csv(out / "antibody_ic50.csv", index=False, float_format="%.6g")

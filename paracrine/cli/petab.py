@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from paracrine.cli import _common
 from paracrine.errors import InvalidInputError
@@ -60,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "analytic optimum at the nominal kinetic parameters (the model's values, or the fit's).",
     )
     export.add_argument(
-        "--variant", default=None, help="model variant (default: independent; not with --fit)"
+        "--variant",
+        default=None,
+        help=_common.variant_help("independent", "; not with --fit"),
     )
     export.add_argument(
         "--data",
@@ -79,11 +82,65 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
 
-def run_nllh(args: argparse.Namespace) -> int:
-    """Print ``<name>: nllh at the nominal parameters <value>``."""
+def _read_measurements(path: Path, name: str) -> None:
+    """Raise unless the ``measurement`` column of the table *path* holds numbers only."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return  # unreadable: the PEtab reader says why
+    if "measurement" not in table.columns:
+        return
+    values = table["measurement"].str.strip()
+    numeric = pd.to_numeric(values, errors="coerce")
+    bad = numeric.isna() & ~values.str.lower().isin(("nan", ""))
+    if bad.any():
+        rows = [int(i) + 2 for i in bad[bad].index[:3]]  # file lines (header is line 1)
+        shown = ", ".join(f"line {r}: {values.iloc[r - 2]!r}" for r in rows)
+        raise InvalidInputError(
+            f"{name}: measurement file {path.name!r}, column 'measurement': expected numbers, "
+            f"received text in {int(bad.sum())} row(s) ({shown})"
+        )
+
+
+def load_problem(path_text: str):  # -> paracrine.fitting.petab.PetabProblem
+    """The PEtab problem of ``PROBLEM.yaml``, with the file checks the PEtab reader leaves
+    to tracebacks done first: the path is a text file, and its measurement tables hold
+    numbers. Every failure is one :class:`~paracrine.errors.InvalidInputError` (or the
+    reader's :class:`~paracrine.errors.PetabError`) naming the file."""
     from paracrine.fitting import load_petab
 
-    problem = load_petab(args.problem)
+    path = Path(path_text)
+    name = f"PROBLEM.yaml {str(path)!r}"
+    if path.is_dir():
+        raise InvalidInputError(f"{name}: expected a PEtab problem file (YAML), received a folder")
+    if path.is_file():
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError(
+                f"{name}: expected a PEtab problem file (YAML text), received a binary file"
+            ) from None
+        import yaml
+
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError:
+            config = None  # the PEtab reader names the syntax error
+        problems = config.get("problems") if isinstance(config, dict) else None
+        for sub in problems if isinstance(problems, list) else []:
+            files = sub.get("measurement_files") if isinstance(sub, dict) else None
+            for file in files if isinstance(files, list) else []:
+                table = path.parent / str(file)
+                if table.is_file():
+                    _read_measurements(table, name)
+    return load_petab(path)
+
+
+def run_nllh(args: argparse.Namespace) -> int:
+    """Print ``<name>: nllh at the nominal parameters <value>``."""
+    problem = load_problem(args.problem)
     value = problem.nllh_nominal()
     print(f"{problem.name}: nllh at the nominal parameters {value:.6f}")
     return 0
@@ -93,30 +150,38 @@ def run_fit(args: argparse.Namespace) -> int:
     """Fit and print the best nllh, the wall time and the number of hits (and with ``--out``
     write ``fit.json`` and ``report.md``)."""
     out = _common.check_fit_arguments(args)
-    from paracrine.fitting import fit_multistart, load_petab
+    from paracrine.fitting import fit_multistart
 
     t0 = time.perf_counter()
-    problem = load_petab(args.problem)
+    problem = load_problem(args.problem)
     options = problem.configure_for_fitting()
-    result = fit_multistart(
-        problem, checkpoint=args.checkpoint, options=options, **_common.multistart_options(args)
-    )
-    hits = result.n_hits(0.1)
-    print(f"{problem.name}: best nllh {result.nllh:.6f}")
-    print(f"wall time {result.wall_time_s:.2f} s")
-    print(f"starts within 0.1 of the best: {hits} of {len(result.starts)}")
-    print(f"expected CPU time to reach the best: {result.expected_time_to_hit(0.1):.3f} s")
-    if out is not None:
-        from paracrine.reports import write_multistart_outputs
 
-        fit_json, report = write_multistart_outputs(
-            result,
-            out,
-            title=f"PEtab problem `{problem.name}`",
-            command_line=getattr(args, "command_line", None),
-            elapsed_s=time.perf_counter() - t0,
-        )
-        print(f"wrote {fit_json} and {report}")
+    def write(result) -> None:
+        hits = result.n_hits(0.1)
+        print(f"{problem.name}: best nllh {result.nllh:.6f}")
+        print(f"wall time {result.wall_time_s:.2f} s")
+        print(f"starts within 0.1 of the best: {hits} of {len(result.starts)}")
+        print(f"expected CPU time to reach the best: {result.expected_time_to_hit(0.1):.3f} s")
+        if out is not None:
+            from paracrine.reports import write_multistart_outputs
+
+            fit_json, report = write_multistart_outputs(
+                result,
+                _common.output_folder(out),
+                title=f"PEtab problem `{problem.name}`",
+                command_line=getattr(args, "command_line", None),
+                elapsed_s=time.perf_counter() - t0,
+            )
+            print(f"wrote {fit_json} and {report}")
+
+    _common.interruptible_fit(
+        args,
+        out,
+        lambda checkpoint: fit_multistart(
+            problem, checkpoint=checkpoint, options=options, **_common.multistart_options(args)
+        ),
+        write,
+    )
     return 0
 
 
@@ -128,11 +193,9 @@ def run_export(args: argparse.Namespace) -> int:
         raise InvalidInputError(
             f"--variant {args.variant!r} and --fit exclude each other: the fit fixes the variant"
         )
-    out = _common.output_folder(args.out)
+    out = _common.check_output_folder(args.out)
     if args.fit is not None:
-        from paracrine.fitting import BlotFit
-
-        fit = BlotFit.load(args.fit, data=args.data)
+        fit = _common.load_blot_fit(args.fit, data=args.data)
         problem, x = fit.problem, fit.x
     else:
         from paracrine.fitting import BlotProblem
@@ -141,5 +204,5 @@ def run_export(args: argparse.Namespace) -> int:
             args.variant or "independent", args.data or "reference_blots_synthetic"
         )
         x = None
-    print(export_petab(problem, out, x=x))
+    print(export_petab(problem, _common.output_folder(out), x=x))
     return 0
