@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from paracrine.errors import InvalidInputError
-from paracrine.vocabulary import GUIDE, condition_colours
+from paracrine.vocabulary import ARM_LINE_STYLES, ARM_MARKERS, GUIDE, condition_colours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,7 +50,10 @@ def plot_blots(
     frame = data.normalize_to_time_zero().frame if normalize else data.frame
     readouts, lines = data.readouts, data.cell_lines
     fig, axes = _grid(ax, len(readouts), len(lines), width=3.2, height=2.4, sharex=True)
+    from matplotlib.lines import Line2D
+
     colours = condition_colours(data.conditions)
+    handles: list = []
     # Spread replicates a little sideways so that overlapping points stay visible.
     jitter = {r: 0.8 * (r - 2) for r in sorted(set(frame["replicate"].tolist()))}
     for i, readout in enumerate(readouts):
@@ -62,25 +65,37 @@ def plot_blots(
                 if rows.empty:
                     continue
                 x = rows["time_min"] + rows["replicate"].map(jitter)
+                style = dict(ARM_LINE_STYLES.get(condition, {"ls": "-", "lw": 1.4, "zorder": 3}))
+                style["lw"] = min(float(style["lw"]), 2.4)
                 panel.scatter(
                     x,
                     rows["value"],
-                    s=10,
+                    s=12,
+                    marker=ARM_MARKERS.get(condition, "o"),
                     color=colours[condition],
-                    alpha=0.7,
-                    label=condition if (i, j) == (0, 0) else None,
+                    alpha=0.6,
+                    lw=0,
+                    zorder=style["zorder"],
                 )
                 if median:
                     med = rows.groupby("time_min")["value"].median()
-                    panel.plot(med.index, med.to_numpy(), color=colours[condition], lw=1.2)
+                    panel.plot(med.index, med.to_numpy(), color=colours[condition], **style)
+                if (i, j) == (0, 0):
+                    handles.append(
+                        Line2D(
+                            [], [], color=colours[condition], marker=ARM_MARKERS.get(condition, "o"),
+                            ls=style["ls"] if median else "none", lw=style["lw"], label=condition,
+                        )
+                    )  # fmt: skip
             if i == 0:
                 panel.set_title(line)
             if j == 0:
                 panel.set_ylabel(f"{readout}\n" + ("fold over t = 0" if normalize else "value"))
             if i == len(readouts) - 1:
                 panel.set_xlabel("time (min)")
-    axes[0, 0].legend(fontsize="x-small", frameon=False)
-    fig.suptitle(data.source, fontsize="small")
+    axes[0, 0].legend(handles=handles, fontsize="x-small", frameon=False)
+    what = "points = replicates" + (", lines = their median" if median else "")
+    fig.suptitle(f"{data.source}: {what}", fontsize="small")
     return fig
 
 

@@ -133,31 +133,59 @@ class DoseMatrix:
         return pd.concat(frames, ignore_index=True)
 
     def plot(self, metric: str = "peak", readouts: Sequence[str] | None = None):  # -> Figure
-        """Heat maps of *metric* over the dose grid, one panel per read-out."""
+        """Heat maps of *metric* over the dose grid, one panel per read-out.
+
+        Doses are ticked at round values on the grid (0, 0.1, 1, 10, 100 ng/mL … where the
+        grid has them; otherwise a few grid doses with two significant digits); the colour bar
+        names the metric and its unit and the caption defines it (:data:`METRICS`).
+        """
         import matplotlib.pyplot as plt
 
+        from paracrine.simulations.plotting import dose_ticks
+        from paracrine.vocabulary import SEQUENTIAL_CMAP
+
+        if metric not in self.metrics:
+            raise UnknownNameError("metric", metric, self.metrics)
         readouts = list(readouts or self.readouts)
         fig, axes = plt.subplots(
-            1, len(readouts), figsize=(3.8 * len(readouts), 3.4), squeeze=False
+            1,
+            len(readouts),
+            figsize=(3.6 * len(readouts) + 0.4, 3.9),
+            squeeze=False,
+            layout="constrained",
         )
+        t_end = self.sustained_time_min
+        short = {
+            "peak": "peak (fold over basal)",
+            "time_to_peak": "time to peak (min)",
+            "auc": "mean excess over basal (fold)",
+            "sustained": f"fold over basal at {t_end:g} min",
+        }
         for ax, readout in zip(axes[0], readouts, strict=True):
             grid = self.get(metric, readout)
             mesh = ax.pcolormesh(
-                np.arange(len(self.vegf_ng_ml) + 1), np.arange(len(self.il6_ng_ml) + 1), grid
+                np.arange(len(self.vegf_ng_ml) + 1),
+                np.arange(len(self.il6_ng_ml) + 1),
+                grid,
+                cmap=SEQUENTIAL_CMAP,
             )
-            ticks = np.linspace(0, len(self.vegf_ng_ml) - 1, min(5, len(self.vegf_ng_ml))).astype(
-                int
-            )
-            ax.set_xticks(ticks + 0.5, [f"{self.vegf_ng_ml[t]:.3g}" for t in ticks])
-            ticks = np.linspace(0, len(self.il6_ng_ml) - 1, min(5, len(self.il6_ng_ml))).astype(int)
-            ax.set_yticks(ticks + 0.5, [f"{self.il6_ng_ml[t]:.3g}" for t in ticks])
+            positions, labels = dose_ticks(self.vegf_ng_ml)
+            ax.set_xticks(positions + 0.5, labels)
+            positions, labels = dose_ticks(self.il6_ng_ml)
+            ax.set_yticks(positions + 0.5, labels)
             ax.set_xlabel("VEGF-A165 (ng/mL)")
             ax.set_ylabel("IL-6 (ng/mL)")
-            ax.set_title(f"{readout}: {metric}", fontsize="medium")
-            unit = "min" if metric == "time_to_peak" else "fold over basal"
-            fig.colorbar(mesh, ax=ax, label=unit)
-        fig.suptitle(f"{self.variant}, {self.cell_line}", fontsize="medium")
-        fig.tight_layout()
+            ax.set_title(readout, fontsize="medium", fontweight="bold")
+            fig.colorbar(mesh, ax=ax, label=short.get(metric, metric), shrink=0.9)
+        definition = METRICS.get(metric, metric).replace(
+            "the sustained time (default 120 min)", f"{t_end:g} min"
+        )
+        fig.suptitle(f"{metric} — variant {self.variant}, {self.cell_line}", fontsize="medium")
+        fig.text(
+            0.5, 0.0, f"{metric}: {definition}; basal = the unstimulated level of the read-out",
+            ha="center", va="bottom", fontsize="small", wrap=True,
+        )  # fmt: skip
+        fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
         return fig
 
 

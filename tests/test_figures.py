@@ -9,6 +9,7 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,3 +154,126 @@ def test_no_colour_is_hard_coded_outside_the_vocabulary():
         if (found := hard_coded_colours(path.read_text(encoding="utf-8")))
     }
     assert problems == {}
+
+
+# -- the figures ------------------------------------------------------------------------------
+@pytest.fixture
+def plt():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def _legend_texts(fig) -> list[str]:
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+def _fake_result(x, lower, upper, names, others=()):
+    """What plot_parameters reads of a FitResult: a log10 problem with natural values."""
+    from types import SimpleNamespace
+
+    x = np.asarray(x, dtype=float)
+    start = SimpleNamespace(failed=False, nllh=1.0, x=x)
+    more = [
+        SimpleNamespace(failed=False, nllh=1.0 + k, x=np.asarray(o)) for k, o in enumerate(others)
+    ]
+    return SimpleNamespace(
+        parameter_names=tuple(names),
+        values={n: float(10.0**v) for n, v in zip(names, x, strict=True)},
+        x=x,
+        lower=np.asarray(lower, dtype=float),
+        upper=np.asarray(upper, dtype=float),
+        starts=[start, *more],
+        nllh=1.0,
+    )
+
+
+def test_parameters_figure_shows_natural_values_units_intervals_and_bounds(plt, tmp_path):
+    from paracrine.fitting.plotting import plot_parameters
+    from paracrine.vocabulary import WARNING
+
+    # R6_tot[MCF-7] at -1.998 against a lower bound of -2 is at its bound (issue 12)
+    result = _fake_result(
+        [-1.998, -1.0, 0.5],
+        [-2.0, -3.0, -1.0],
+        [2.0, 1.0, 2.0],
+        ["R6_tot[MCF-7]", "k_stat3_dephos", "n_coop"],
+        others=[[-1.5, -0.5, 0.4]],
+    )
+    ax = plot_parameters(result, intervals={"k_stat3_dephos": (0.03, float("inf"))})
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "R6_tot [MCF-7]  (nM)" and labels[1] == "k_stat3_dephos  (1/min)"
+    assert ax.get_yticklabels()[0].get_color() == WARNING
+    assert ax.get_yticklabels()[1].get_color() != WARNING
+    assert ax.get_xscale() == "log" and "natural units" in ax.get_xlabel()
+    texts = _legend_texts(ax.figure)
+    assert "allowed range (bounds)" in texts and "at a bound (1)" in texts
+    assert any("profile-likelihood interval" in t for t in texts)
+    ax.figure.savefig(tmp_path / "parameters.png", dpi=300)
+    # nothing clipped: the tick labels lie inside the figure
+    renderer = ax.figure.canvas.get_renderer()
+    for label in ax.get_yticklabels():
+        assert label.get_window_extent(renderer).x0 >= -1  # pixels
+
+
+def test_time_courses_are_faceted_by_cell_line_and_output_with_one_legend(plt):
+    from paracrine.simulations import arm_conditions, simulate
+    from paracrine.vocabulary import ARM_COLOURS
+
+    result = simulate(
+        "independent",
+        arm_conditions(["MCF-7", "T47D"], 50.0, 50.0),
+        times=np.linspace(0, 120, 25),
+        outputs=["pERK", "pSTAT3"],
+    )
+    fig = result.plot(time_scale="sqrt")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 4  # 2 cell lines × 2 read-outs
+    assert [ax.get_title() for ax in axes[:2]] == ["pERK", "pSTAT3"]
+    assert "MCF-7" in axes[0].get_ylabel() and "T47D" in axes[2].get_ylabel()
+    # one figure legend, the arms named once each, not over the curves
+    assert all(ax.get_legend() is None for ax in axes) and len(fig.legends) == 1
+    assert _legend_texts(fig) == ["control", "IL-6", "VEGF", "IL-6+VEGF"]
+    for ax in axes:
+        assert len(ax.get_lines()) == 4
+        assert {line.get_color() for line in ax.get_lines()} == set(ARM_COLOURS.values())
+        assert ax.get_xscale() == "function"
+
+
+def test_dose_ticks_are_round_doses():
+    from paracrine.simulations.plotting import dose_ticks, format_dose
+
+    assert format_dose(0.0) == "0" and format_dose(31.62) == "32" and format_dose(0.3162) == "0.32"
+    positions, labels = dose_ticks(np.r_[0.0, np.logspace(-2, 3, 16)])
+    assert labels == ["0", "0.01", "0.1", "1", "10", "100", "1000"]
+    assert list(positions) == [0, 1, 4, 7, 10, 13, 16]
+    _, labels = dose_ticks(np.r_[0.0, np.logspace(-1, 2, 9)])  # no round doses: 2 digits
+    assert labels == ["0", "0.24", "1.3", "7.5", "42"]
+    _, labels = dose_ticks(np.linspace(0, 100, 11))
+    assert labels == ["0", "10", "20", "50", "100"]
+
+
+def test_dose_heat_maps_define_their_metric(plt):
+    from paracrine.simulations.doses import METRICS, DoseMatrix
+
+    il6, vegf = np.array([0.0, 0.1, 1.0, 10.0]), np.array([0.0, 1.0, 10.0, 100.0])
+    shape = (4, 4, 2)
+    matrix = DoseMatrix(
+        il6, vegf, ("pERK", "pAKT"),
+        {m: np.arange(32, dtype=float).reshape(shape) for m in METRICS},
+        "MCF-7", "independent", 90.0,
+    )  # fmt: skip
+    for metric in METRICS:
+        fig = matrix.plot(metric)
+        heat = fig.axes[0]
+        assert [t.get_text() for t in heat.get_xticklabels()] == ["0", "1", "10", "100"]
+        assert [t.get_text() for t in heat.get_yticklabels()] == ["0", "0.1", "1", "10"]
+        caption = [t.get_text() for t in fig.texts if t.get_text().startswith(f"{metric}: ")]
+        assert caption and METRICS[metric][:15] in caption[0]
+        colourbar = fig.axes[2].get_ylabel()  # the panels first, then their colour bars
+        assert colourbar
+    assert "90 min" in matrix.plot("sustained").axes[2].get_ylabel()

@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.data import load_blots
-from paracrine.errors import FitError, SimulationError
+from paracrine.errors import FitError, InvalidInputError, SimulationError
 from paracrine.fitting.blotfit import BlotFit, fit_blots
 from paracrine.fitting.problem import BlotProblem
 from paracrine.fitting.profiles import profile, profile_all
@@ -177,6 +177,15 @@ def test_fit_saves_and_reloads_and_reports(small_fit, tmp_path):
     for fig in (small_fit.plot_fit(), small_fit.plot_residuals()):
         assert all(ax.get_xlabel() in ("", "time (min)") for ax in fig.axes)
         fig.savefig(tmp_path / "f.png")
+        assert len(fig.legends) == 1  # one legend for the figure, above the panels
+    fit_fig = small_fit.plot_fit(time_scale="sqrt")
+    assert {ax.get_xscale() for ax in fit_fig.axes} == {"function"}
+    texts = [t.get_text() for t in fit_fig.legends[0].get_texts()]
+    assert {"control", "IL-6", "VEGF", "IL-6+VEGF", "data: mean ± SD of replicates"} <= set(texts)
+    residual_texts = [t.get_text() for t in small_fit.plot_residuals().legends[0].get_texts()]
+    assert "T47D" in residual_texts and "IL-6+VEGF" in residual_texts
+    with pytest.raises(InvalidInputError, match=r"time_scale: expected one of linear, sqrt, log"):
+        small_fit.plot_fit(time_scale="minutes")
     plain = small_fit.result.to_dict()
     plain["metadata"] = {k: v for k, v in plain["metadata"].items() if k != "problem"}
     (tmp_path / "plain.json").write_text(json.dumps(plain))
