@@ -117,3 +117,22 @@ def test_write_html_report_writes_beside_the_markdown(tmp_path):
     md.write_text("# x\n\ntext\n", encoding="utf-8")
     out = write_html_report(md)
     assert out == tmp_path / "report.html" and "<p>text</p>" in out.read_text(encoding="utf-8")
+
+
+def test_a_combination_verdict_is_not_applicable_when_the_data_lack_an_arm():
+    """Only control and IL-6 in the data: the report judges neither the data nor the fit on
+    simulated VEGF and IL-6+VEGF arms."""
+    from paracrine.data import BlotData, load_blots
+    from paracrine.fitting import fit_blots
+    from paracrine.reports import combination_section
+
+    frame = load_blots("reference_blots_synthetic", cell_lines=["T47D"]).frame
+    data = BlotData.from_frame(frame[frame.condition.isin(["control", "IL-6"])], source="subset")
+    fit = fit_blots(
+        "independent", data, n_starts=1, workers=1, progress=False, free=["k_stat3_jak"]
+    )
+    text = "\n".join(combination_section(fit))
+    rows = [line for line in text.splitlines() if line.startswith("| T47D")]
+    assert len(rows) == 3
+    assert all(row.count("not applicable") == 2 and row.endswith("| n/a |") for row in rows)
+    assert "Claim 4 cannot be judged on these data" in text
