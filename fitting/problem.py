@@ -164,21 +164,6 @@ class BlotProblem(HierarchicalProblem):
         quantity each read-out of the data measures (``"pERK1/2": "pERK"``,
         ``"pJAK1": "JAK_p"``). A read-out that is an observable's name needs no entry.
 
-    Your own cell lines and read-outs
-    ---------------------------------
-    A cell line of the data that the model's parameter table does not know (MDA-MB-231, say)
-    is added at the model's defaults (:meth:`~paracrine.models.Model.with_cell_lines`), and
-    every free cell-line-specific parameter (by default the receptor levels ``R6_tot`` and
-    ``R2_0``) gets its own estimate for it, ``R6_tot[MDA-MB-231]``. A read-out is mapped to the
-    model quantity it measures: an observable (a phosphorylated fraction) or a species (a
-    concentration, nM: the blot scale factors absorb the unit); the data keep the model's name
-    (``data.frame``) and ``metadata["readout_map"]`` records the renaming, which the reports
-    print. Either is listed in :attr:`metadata` (``added_cell_lines``, ``readout_map``).
-
-    Degenerate problems are refused: with ``k`` estimated quantities (kinetic parameters, blot
-    scales, noise levels) and ``n`` bands, ``k ≥ n`` — e.g. every band on its own blot — fits
-    every band exactly, and an estimated noise level would go to 0.
-
     Raises
     ------
     UnknownNameError
@@ -186,6 +171,22 @@ class BlotProblem(HierarchicalProblem):
     FitError
         Bounds that exclude the default, a read-out that maps to no model quantity,
         non-positive values under log-normal noise, conflicting settings, k ≥ n.
+
+    Notes
+    -----
+    *Your own cell lines and read-outs.* A cell line of the data that the model's parameter
+    table does not know (MDA-MB-231, say) is added at the model's defaults
+    (:meth:`~paracrine.models.Model.with_cell_lines`), and every free cell-line-specific
+    parameter (by default the receptor levels ``R6_tot`` and ``R2_0``) gets its own estimate
+    for it, ``R6_tot[MDA-MB-231]``. A read-out is mapped to the model quantity it measures: an
+    observable (a phosphorylated fraction) or a species (a concentration, nM: the blot scale
+    factors absorb the unit); :attr:`data` then carries the model's name, and
+    :attr:`metadata` lists both (``added_cell_lines``; ``readout_map``, the renaming), which
+    the reports print.
+
+    Degenerate problems are refused: with ``k`` estimated quantities (kinetic parameters, blot
+    scales, noise levels) and ``n`` bands, ``k ≥ n`` — e.g. every band on its own blot — fits
+    every band exactly, and an estimated noise level would go to 0.
     """
 
     def __init__(
