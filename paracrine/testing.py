@@ -61,6 +61,9 @@ class ChainProblem(Problem):
         whole process there, as a crashing integrator would (only ever use it in workers).
     rtol
         CVODE relative tolerance of ordinary evaluations (``precise=True`` uses 1e-10).
+    delay_s
+        Sleep this long in every residual evaluation (to make starts last, e.g. for a test
+        that kills a cluster worker mid-fit). 0: no delay.
 
     Notes
     -----
@@ -81,7 +84,9 @@ class ChainProblem(Problem):
         fail_region: tuple[int, float] | None = None,
         fail_mode: str = "raise",
         rtol: float = 1e-6,
+        delay_s: float = 0.0,
     ) -> None:
+        self.delay_s = float(delay_s)
         self.data = np.asarray(data, dtype=float)
         self.times_min = np.asarray(times_min, dtype=float)
         self.lower = np.full(2, float(bounds[0]))
@@ -161,6 +166,10 @@ class ChainProblem(Problem):
     # -- Problem interface --------------------------------------------------------------
     def residuals(self, x: np.ndarray) -> np.ndarray:
         """Weighted log-residuals given the current noise levels ``self.sigma``."""
+        if self.delay_s > 0:
+            import time
+
+            time.sleep(self.delay_s)
         return (self._log_errors(x) / self.sigma).ravel()
 
     def update_inner(self, x: np.ndarray) -> None:
