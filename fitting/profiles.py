@@ -18,7 +18,7 @@ import numpy as np
 from paracrine.errors import FitError, UnknownNameError
 from paracrine.fitting.local import FitOptions, optimize_start
 from paracrine.fitting.objective import Capabilities, Problem
-from paracrine.vocabulary import INK, WARNING
+from paracrine.vocabulary import INK, MUTED, WARNING
 
 __all__ = ["FixedParameterProblem", "Profile", "profile", "profile_all"]
 
@@ -124,7 +124,7 @@ class Profile:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(4.5, 3.2))
-        ax.plot(self.values, self.nllh - self.best_nllh, "o-", ms=3)
+        ax.plot(self.values, self.nllh - self.best_nllh, "o-", ms=3, color=MUTED)
         ax.axhline(
             self.threshold,
             color=WARNING,

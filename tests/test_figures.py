@@ -38,6 +38,17 @@ NAMED = {
 }  # fmt: skip
 
 
+#: Drawing calls that take matplotlib's default colour cycle (C0, C1, …) when given no colour.
+DRAWING = {
+    "plot", "scatter", "bar", "barh", "fill_between", "fill_betweenx", "errorbar", "hist",
+    "step", "stairs", "semilogx", "semilogy", "loglog", "vlines", "hlines",
+}  # fmt: skip
+#: … and those that draw from one position (a line across the axes, a span).
+DRAWING_AT = {"axhline", "axvline", "axvspan", "axhspan", "axline"}
+#: Maps that take matplotlib's default colour map when given none.
+MAPS = {"imshow", "pcolormesh", "pcolor", "contour", "contourf", "matshow"}
+
+
 def _strings(node: ast.AST):
     """The string constants *node* can evaluate to (itself, either branch of ``a if c else b``,
     ``a or b``, the items of a list or tuple) — not the keys of a subscript or call."""
@@ -92,6 +103,14 @@ def hard_coded_colours(source: str) -> list[str]:
                     if const.value != "none":
                         found.append(f"line {const.lineno}: {keyword.arg}={const.value!r}")
         name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        keywords = {k.arg for k in node.keywords}
+        drawing = (name in DRAWING and len(node.args) >= 2) or (
+            name in DRAWING_AT and len(node.args) >= 1
+        )
+        if drawing and None not in keywords and not keywords & COLOUR_KEYWORDS:
+            found.append(f"line {node.lineno}: {name}(...) without a colour (the default cycle)")
+        if name in MAPS and None not in keywords and not keywords & {"cmap", "colors"}:
+            found.append(f"line {node.lineno}: {name}(...) without a colour map (the default)")
         if name in ("get_cmap", "get_cmap_by_name"):
             for const in (a for a in node.args if isinstance(a, ast.Constant)):
                 found.append(f"line {const.lineno}: {name}({const.value!r})")
@@ -123,6 +142,9 @@ def package_sources():
         'ax.errorbar(x, y, error_kw={"ecolor": "k"}, ecolor="k")',
         'ax.text(0, 0, "a", bbox={"fc": "w", "ec": "0.75"})',
         'x = "C1"',
+        'ax.plot(x, y, "o-", ms=3)',
+        "ax.axhline(0.0, lw=1)",
+        "ax.imshow(grid)",
         'colour = "black" if value <= 3.0 else "white"',
     ],
 )
@@ -137,7 +159,10 @@ def test_the_scan_finds_a_hard_coded_colour(snippet):
         'ax.plot(x, y, color=style["color"])',
         'np.errstate(over="ignore")',
         'ax.plot(x, y, "o-", color=MUTED)',
-        'ax.scatter(x, y, edgecolor="none")',
+        'ax.scatter(x, y, color=INK, edgecolor="none")',
+        "ax.plot(x, y, **style)",
+        "fit.plot()",
+        "client.scatter(problem, broadcast=True)",
         'f"{value:#x}"',
         '"""Docstring naming #d9d9d9 as an example."""',
     ],
