@@ -825,6 +825,8 @@ class AntibodyMatrix:
         antibody doses (µg/mL), one panel per read-out."""
         import matplotlib.pyplot as plt
 
+        from paracrine.simulations.plotting import dose_ticks
+
         metric = _check_metric(metric)
         readouts = list(readouts or self.readouts)
         fig, axes = plt.subplots(
@@ -844,8 +846,8 @@ class AntibodyMatrix:
                 (self.anti_il6_ug_ml, ax.set_xticks),
                 (self.bevacizumab_ug_ml, ax.set_yticks),
             ):
-                ticks = np.unique(np.linspace(0, len(doses) - 1, min(5, len(doses))).astype(int))
-                setter(ticks + 0.5, [f"{doses[t]:.3g}" for t in ticks])
+                ticks, labels = dose_ticks(doses)  # round doses on the grid
+                setter(ticks + 0.5, labels)
             ax.set_xlabel("anti-IL-6 (µg/mL)")
             ax.set_ylabel("bevacizumab (µg/mL)")
             ax.set_title(f"{readout}: {metric}", fontsize="medium")

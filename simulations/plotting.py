@@ -155,7 +155,7 @@ def format_dose(value: float) -> str:
     )
 
 
-def dose_ticks(doses: np.ndarray, most: int = 7) -> tuple[np.ndarray, list[str]]:
+def dose_ticks(doses: np.ndarray, most: int = 8) -> tuple[np.ndarray, list[str]]:
     """Cell indices and labels of a categorical dose axis (heat maps), doses in ng/mL.
 
     A grid of at most *most* doses: every dose, with two significant digits. A longer one: the

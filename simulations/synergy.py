@@ -717,11 +717,12 @@ def synergy_scores(
 
 
 def _dose_ticks(ax, doses: np.ndarray, axis: str) -> None:
-    step = max(1, int(np.ceil(doses.size / 8)))
-    idx = np.arange(0, doses.size, step)
-    labels = [f"{doses[i]:.3g}" for i in idx]
+    """Round doses on the grid (:func:`paracrine.simulations.plotting.dose_ticks`)."""
+    from paracrine.simulations.plotting import dose_ticks
+
+    idx, labels = dose_ticks(doses)
     if axis == "x":
-        ax.set_xticks(idx + 0.5, labels, rotation=45 if doses.size > 5 else 0)
+        ax.set_xticks(idx + 0.5, labels, rotation=45 if len(labels) > 5 else 0)
     else:
         ax.set_yticks(idx + 0.5, labels)
 
