@@ -507,37 +507,69 @@ def plot_timecourse_band(
     band: Band, conditions: Sequence[Any], times: np.ndarray, readouts: Sequence[str]
 ):  # -> Figure
     """Best fit (line) and band (shaded) of every arm: one row per cell line, one column per
-    read-out; time in minutes, phosphorylated fraction on the y axis."""
+    read-out; time in minutes, phosphorylated fraction on the y axis. Arms keep their colour
+    and line style (:data:`paracrine.vocabulary.ARM_LINE_STYLES`: IL-6 dashed over a wider
+    IL-6+VEGF); one legend above the panels."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    from paracrine.vocabulary import ARM_COLOURS, INK, split_condition_label
+    from paracrine.vocabulary import (
+        ARM_COLOURS,
+        ARM_LINE_STYLES,
+        INK,
+        MUTED,
+        condition_colour,
+        split_condition_label,
+    )
 
     lines = list(dict.fromkeys(c.cell_line for c in conditions))
     fig, axes = plt.subplots(
         len(lines),
         len(readouts),
-        figsize=(3.3 * len(readouts), 2.6 * len(lines)),
+        figsize=(3.3 * len(readouts), 2.6 * len(lines) + 0.7),
         squeeze=False,
         sharex=True,
+        layout="constrained",
     )
+    arms: dict[str, dict] = {}
     for k, cond in enumerate(conditions):
         arm, _ = split_condition_label(cond.name)
         row = lines.index(cond.cell_line)
+        if arm not in arms:
+            style = dict(ARM_LINE_STYLES.get(arm, {"ls": "-", "lw": 1.5}))
+            style["lw"] = min(float(style.get("lw", 1.5)), 2.4)
+            arms[arm] = {"color": ARM_COLOURS.get(arm, condition_colour(arm, len(arms))), **style}
+        style = dict(arms[arm])
+        colour = style.pop("color")
         for j, readout in enumerate(readouts):
             ax = axes[row][j]
-            colour = ARM_COLOURS.get(arm, INK)
-            ax.fill_between(times, band.low[k, :, j], band.high[k, :, j], color=colour, alpha=0.2)
-            ax.plot(times, band.best[k, :, j], color=colour, lw=1.5, label=arm)
+            ax.fill_between(
+                times, band.low[k, :, j], band.high[k, :, j], color=colour, alpha=0.18, lw=0
+            )
+            ax.plot(times, band.best[k, :, j], color=colour, **style)
             if row == 0:
-                ax.set_title(readout, fontsize="medium")
+                ax.set_title(readout, fontsize="medium", fontweight="bold")
             if j == 0:
                 ax.set_ylabel(f"{cond.cell_line}\nphosphorylated fraction")
             if row == len(lines) - 1:
                 ax.set_xlabel("time (min)")
-    axes[0][-1].legend(fontsize=8, loc="upper right")
-    fig.suptitle(
-        f"best fit (line) and {round(band.level * 100)}% ensemble band (shaded)",
-        fontsize="medium",
+            ax.grid(alpha=0.3)
+    handles = [
+        Line2D([], [], label=arm, **{k: v for k, v in kw.items() if k != "zorder"})
+        for arm, kw in arms.items()
+    ]
+    handles += [
+        Line2D([], [], color=INK, lw=1.5, label="best fit"),
+        Patch(color=MUTED, alpha=0.3, label=f"{round(band.level * 100)}% ensemble band"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncols=min(len(handles), 6),
+        fontsize=8,
+        frameon=False,
+        title=f"best fit (line) and {round(band.level * 100)}% ensemble band (shaded)",
+        title_fontsize="medium",
     )
-    fig.tight_layout()
     return fig
