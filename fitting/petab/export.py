@@ -278,7 +278,8 @@ def _tables(problem: BlotProblem, x: np.ndarray, sbml: str) -> dict[str, pd.Data
             {
                 "observableId": oid,
                 "observableName": readout,
-                "observableFormula": f"observableParameter1_{oid} * {OBSERVABLES[readout]}",
+                # a species read-out (e.g. JAK_p for pJAK1) is its own formula
+                "observableFormula": f"observableParameter1_{oid} * {OBSERVABLES.get(readout, readout)}",
                 "observableTransformation": transformation,
                 "noiseFormula": f"noiseParameter1_{oid}",
                 "noiseDistribution": "normal",
