@@ -591,3 +591,73 @@ def test_check_output_folder_creates_nothing(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(InvalidInputError, match="expected a folder, received a file"):
         _common.check_output_folder(tmp_path / "f")
+
+
+_SLOW_CHAIN = '''
+import sys, time
+from paracrine.testing import ChainProblem
+
+
+class SlowChain(ChainProblem):
+    """The chain problem at ~0.02 s per evaluation: starts that take a while."""
+
+    name = "slow chain"
+
+    def configure_for_fitting(self):
+        return {}
+
+    def simulate(self, x, *, precise=False):
+        time.sleep(0.02)
+        return super().simulate(x, precise=precise)
+
+
+if __name__ == "__main__":
+    from paracrine.cli import main, petab
+
+    petab.load_problem = lambda path: SlowChain.simulate_data(seed=1)
+    sys.exit(main(sys.argv[1:]))
+'''
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_real_ctrl_c_stops_a_fit_within_seconds(workers, tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, once a start has
+    finished: the command ends within a few seconds (worker processes included) with the
+    one line and exit status 130, and the checkpoint holds the finished starts."""
+    script = tmp_path / "slowchain.py"
+    script.write_text(_SLOW_CHAIN)
+    out = tmp_path / "out"
+    checkpoint = tmp_path / "c.jsonl"
+    argv = ["petab", "fit", "x.yaml", "--starts", "40", "--workers", workers, "--no-progress"]
+    argv += ["--checkpoint", str(checkpoint), "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr
+    kept = len(checkpoint.read_text().splitlines()) - 1
+    assert 1 <= kept < 40
+    assert stderr.strip() == (
+        f"paracrine petab: interrupted: {kept} of 40 starts kept; resume with --checkpoint "
+        f"{checkpoint}"
+    )
+    assert elapsed < 5, elapsed
+    assert not out.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -370,6 +371,8 @@ def interruptible_fit(
     scratch = Path(tempfile.mkdtemp(prefix="paracrine-checkpoint-"))
     checkpoint = Path(given) if given is not None else scratch / "checkpoint.jsonl"
     keep_scratch = False
+    engine_log = logging.getLogger("paracrine.fitting._executors")
+    engine_log.addFilter(_not_the_interrupt_line)  # the one line below says it instead
     try:
         try:
             result = fit(str(checkpoint))
@@ -378,7 +381,7 @@ def interruptible_fit(
             write(result)
             return result
         except KeyboardInterrupt:
-            pass
+            _stop_worker_processes()
         kept = _starts_in(checkpoint)
         if kept == 0:
             if given is not None and not existed:
@@ -397,8 +400,30 @@ def interruptible_fit(
             f"{checkpoint}"
         )
     finally:
+        engine_log.removeFilter(_not_the_interrupt_line)
         if not keep_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _not_the_interrupt_line(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("interrupted:")
+
+
+def _stop_worker_processes() -> None:
+    """Terminate this process's worker processes after Ctrl-C.
+
+    A local process pool that was shut down still runs the starts already handed to its
+    workers (a worker that catches the Ctrl-C goes on with the next queued start), and the
+    interpreter waits for them at exit: 26 s after Ctrl-C for 2 workers on a one-line fit,
+    against 0.4 s in-process. Their results are not kept anyway.
+    """
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=5)
 
 
 class _Stop(BaseException):
