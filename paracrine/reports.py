@@ -441,6 +441,8 @@ def selection_report_markdown(
     lines = ["# paracrine model selection", "", head, ""]
     if "synthetic" in str(first.metadata.get("dataset", "")):
         lines += [_SYNTHETIC_NOTE, ""]
+    first_fit = next(iter(selection.fits.values()))
+    lines += [*_provenance(first_fit.problem.data, command_line, first.seed), ""]
     table = selection.table()
     lines += [
         "Each variant judged against the data: σ of the fit over the replicate noise "

@@ -322,6 +322,7 @@ def test_cli_select(tmp_path):
         "fit_simulation_stat3_vegfr2_expression.csv",
         "fit_stat3_vegfr2_expression.json",
         "lrt.csv",
+        "report.html",
         "report.md",
         "selection.csv",
         "selection.png",
@@ -329,6 +330,10 @@ def test_cli_select(tmp_path):
     ]
     report = (out / "report.md").read_text()
     assert report.startswith(f"# paracrine model selection\n\nData: `{data}`; 2 starts per variant")
+    import hashlib
+
+    assert f"file SHA-256 `{hashlib.sha256(data.read_bytes()).hexdigest()}`" in report
+    assert "- seed 0" in report
 
 
 # -- paracrine simulate ---------------------------------------------------------------------------
