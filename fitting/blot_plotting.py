@@ -25,6 +25,7 @@ from paracrine.vocabulary import (
     condition_colour,
     condition_label,
     set_time_scale,
+    split_condition_label,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
@@ -109,7 +110,7 @@ def plot_fit(
         sharex=True,
         layout="constrained",
     )
-    arms_drawn: list[str] = []
+    with_data: set[str] = set()
     xlabel = "time (min)"
     for i, readout in enumerate(readouts):
         for j, line in enumerate(lines):
@@ -129,8 +130,7 @@ def plot_fit(
                 rows = panel[panel["condition"] == arm]
                 if rows.empty:
                     continue
-                if arm not in arms_drawn:
-                    arms_drawn.append(arm)
+                with_data.add(arm)
                 fold = rows["normalized"] / basal
                 shifted = offset_copy(ax.transData, fig=fig, x=dodge.get(arm, 0.0), units="points")
                 if replicates:
@@ -173,18 +173,20 @@ def plot_fit(
             if i == len(readouts) - 1:
                 ax.set_xlabel(xlabel)
             ax.grid(alpha=0.3)
+    simulated = {split_condition_label(n)[0] for n in names}
     handles = [
         Line2D(
             [],
             [],
-            marker=ARM_MARKERS.get(arm, "o"),
+            marker=ARM_MARKERS.get(arm, "o") if arm in with_data else None,
             mec=INK,
             mew=0.5,
             ms=5,
-            label=arm,
+            label=arm if arm in with_data else f"{arm} (model only: not in the data)",
             **{k: v for k, v in _arm_style(arm).items() if k != "zorder"},
         )
-        for arm in (arms_drawn or list(ARMS))
+        for arm in ARMS
+        if arm in with_data or arm in simulated
     ]
     handles += [
         Line2D([], [], color=MUTED, lw=1.6, label="best fit (line)"),
