@@ -250,11 +250,39 @@ def test_text_in_the_measurement_column_is_one_line_error(boehm_copy, capsys):
 
 def test_a_problem_without_its_parameter_file_is_one_line_error(boehm_copy, capsys):
     (boehm_copy.parent / "parameters_Boehm_JProteomeRes2014.tsv").unlink()
+    for argv in (["nllh"], ["fit", "--starts", "1", "--no-progress"]):
+        assert main(["petab", argv[0], str(boehm_copy), *argv[1:]]) == 2
+        assert one_line_error(capsys, "petab") == (
+            f"PROBLEM.yaml {str(boehm_copy)!r}: parameter_file "
+            "'parameters_Boehm_JProteomeRes2014.tsv': expected a file (relative to the YAML's "
+            "folder), received a path that does not exist"
+        )
+
+
+@pytest.mark.parametrize(
+    ("file", "key", "kind"),
+    [
+        ("measurementData_Boehm_JProteomeRes2014.tsv", "measurement_files", "a tab-separated"),
+        ("parameters_Boehm_JProteomeRes2014.tsv", "parameter_file", "a tab-separated"),
+        ("model_Boehm_JProteomeRes2014.xml", "sbml_files", "SBML (XML text)"),
+    ],
+)
+def test_a_binary_table_of_a_problem_is_one_line_error(boehm_copy, capsys, file, key, kind):
+    (boehm_copy.parent / file).write_bytes(np.random.default_rng(2).bytes(400))
     assert main(["petab", "nllh", str(boehm_copy)]) == 2
     message = one_line_error(capsys, "petab")
-    assert message.startswith("Boehm_JProteomeRes2014.yaml: cannot read the PEtab problem: ")
-    assert "No such file or directory" in message
-    assert "parameters_Boehm_JProteomeRes2014.tsv" in message
+    assert message.startswith(f"PROBLEM.yaml {str(boehm_copy)!r}: {key} {file!r}: expected {kind}")
+    assert message.endswith("received a binary file")
+
+
+def test_a_problem_file_with_a_yaml_syntax_error_is_one_line_error(tmp_path, capsys):
+    problem = tmp_path / "p.yaml"
+    problem.write_text("format_version: 1\nproblems: [1,\n")
+    assert main(["petab", "nllh", str(problem)]) == 2
+    assert one_line_error(capsys, "petab") == (
+        f"PROBLEM.yaml {str(problem)!r}: expected valid YAML, received a syntax error at line 3, "
+        "column 1 (expected the node content, but found '<stream end>')"
+    )
 
 
 # -- --scheduler where nothing listens -------------------------------------------------------

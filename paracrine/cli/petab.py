@@ -104,9 +104,60 @@ def _read_measurements(path: Path, name: str) -> None:
         )
 
 
+def _listed(config: dict) -> list[tuple[str, str]]:
+    """``(key, file)`` of every file a PEtab v1 YAML lists (where the layout is as expected;
+    the reader reports any other layout)."""
+
+    def names(value) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    found = [("parameter_file", f) for f in names(config.get("parameter_file"))]
+    problems = config.get("problems")
+    for sub in problems if isinstance(problems, list) else []:
+        if isinstance(sub, dict):
+            for key in (
+                "sbml_files",
+                "condition_files",
+                "measurement_files",
+                "observable_files",
+                "visualization_files",
+            ):
+                found += [(key, f) for f in names(sub.get(key))]
+    return found
+
+
+def _check_listed_files(path: Path, config: dict, name: str) -> None:
+    """Raise unless every file the YAML lists is a text file beside it, and the measurement
+    tables hold numbers."""
+    for key, file in _listed(config):
+        if "://" in file:  # a URL: the reader fetches it
+            continue
+        table = path.parent / file
+        if not table.is_file():
+            received = "a folder" if table.is_dir() else "a path that does not exist"
+            raise InvalidInputError(
+                f"{name}: {key} {file!r}: expected a file (relative to the YAML's folder), "
+                f"received {received}"
+            )
+        try:
+            with table.open("rb") as handle:
+                handle.read(1 << 20).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < (1 << 20) - 4:  # not a character cut at the end of the sample
+                kind = "SBML (XML text)" if key == "sbml_files" else "a tab-separated text table"
+                raise InvalidInputError(
+                    f"{name}: {key} {file!r}: expected {kind}, received a binary file"
+                ) from None
+        if key == "measurement_files":
+            _read_measurements(table, name)
+
+
 def load_problem(path_text: str):  # -> paracrine.fitting.petab.PetabProblem
     """The PEtab problem of ``PROBLEM.yaml``, with the file checks the PEtab reader leaves
-    to tracebacks done first: the path is a text file, and its measurement tables hold
+    to tracebacks (or to messages that do not name the file) done first: the path is a YAML
+    text file, every file it lists exists beside it as text, and the measurement tables hold
     numbers. Every failure is one :class:`~paracrine.errors.InvalidInputError` (or the
     reader's :class:`~paracrine.errors.PetabError`) naming the file."""
     from paracrine.fitting import load_petab
@@ -126,15 +177,15 @@ def load_problem(path_text: str):  # -> paracrine.fitting.petab.PetabProblem
 
         try:
             config = yaml.safe_load(text)
-        except yaml.YAMLError:
-            config = None  # the PEtab reader names the syntax error
-        problems = config.get("problems") if isinstance(config, dict) else None
-        for sub in problems if isinstance(problems, list) else []:
-            files = sub.get("measurement_files") if isinstance(sub, dict) else None
-            for file in files if isinstance(files, list) else []:
-                table = path.parent / str(file)
-                if table.is_file():
-                    _read_measurements(table, name)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise InvalidInputError(
+                f"{name}: expected valid YAML, received a syntax error{where} "
+                f"({getattr(exc, 'problem', None) or type(exc).__name__})"
+            ) from None
+        if isinstance(config, dict):
+            _check_listed_files(path, config, name)
     return load_petab(path)
 
 
