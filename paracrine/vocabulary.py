@@ -204,7 +204,9 @@ def set_time_scale(ax, scale: str = "linear", t_max: float = 240.0) -> str:
     (``symlog``), so that t = 0 stays on the axis. Ticks at round minutes up to *t_max*.
     """
     if scale not in TIME_SCALES:
-        raise ValueError(f"time_scale: expected one of {', '.join(TIME_SCALES)}, received {scale!r}")
+        raise ValueError(
+            f"time_scale: expected one of {', '.join(TIME_SCALES)}, received {scale!r}"
+        )
     ticks = [t for t in (0, 5, 15, 30, 60, 120, 240, 480, 960, 1440) if t <= max(t_max, 5.0)]
     if scale == "sqrt":
 
