@@ -38,6 +38,26 @@ def _unit(outputs: Sequence[str]) -> str:
     return "fraction or nM (see title)"
 
 
+def _shared_treatment(conditions) -> str:
+    """What every condition shares besides its ligands: perturbations, antibodies, MSC-CM."""
+    parts: list[str] = []
+    first = conditions[0]
+    labels = [tuple(p.label() for p in c.perturbations) for c in conditions]
+    if labels and all(lab == labels[0] for lab in labels):
+        parts += list(labels[0])
+    for attribute, text in (
+        ("bevacizumab_ug_ml", "bevacizumab {:g} µg/mL"),
+        ("anti_il6_ug_ml", "anti-IL-6 {:g} µg/mL"),
+    ):
+        value = getattr(first, attribute, 0.0)
+        if value and all(getattr(c, attribute, 0.0) == value for c in conditions):
+            parts.append(text.format(value))
+    fraction = getattr(first, "msc_cm_fraction", 0.0)
+    if fraction and all(getattr(c, "msc_cm_fraction", 0.0) == fraction for c in conditions):
+        parts.append(f"{100 * fraction:g}% MSC-CM")
+    return ", ".join(parts)
+
+
 def _arm(name: str, cell_line: str) -> str:
     """The condition's name without its cell line (``"IL-6 [MCF-7]"`` → ``"IL-6"``)."""
     arm, line = split_condition_label(name)
@@ -99,6 +119,7 @@ def plot_timecourses(
     order = [a for a in ARMS if a in arms] + [a for a in dict.fromkeys(arms) if a not in ARMS]
     colours = condition_colours(order)
     t_max = float(max(result.times[-1], 1.0))
+    shared = _shared_treatment(result.conditions) if result.conditions else ""
     xlabel = "time (min)"
     for i, line in enumerate(lines):
         for j, output in enumerate(outputs):
@@ -140,7 +161,8 @@ def plot_timecourses(
         fontsize="small",
         frameon=False,
         title=f"paracrine — variant {result.variant}"
-        + (f", {lines[0]}" if len(lines) == 1 else ": rows = cell lines"),
+        + (f", {lines[0]}" if len(lines) == 1 else ": rows = cell lines")
+        + (f"; every arm with {shared}" if shared else ""),
         title_fontsize="medium",
     )
     return fig

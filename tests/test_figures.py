@@ -269,6 +269,21 @@ def test_time_courses_are_faceted_by_cell_line_and_output_with_one_legend(plt):
         assert ax.get_xscale() == "function"
 
 
+def test_time_courses_name_what_every_arm_shares(plt):
+    import dataclasses
+
+    from paracrine.simulations import arm_conditions, simulate
+    from paracrine.simulations.conditions import Knockout
+
+    conditions = [
+        dataclasses.replace(c, perturbations=(Knockout("STAT3"),), bevacizumab_ug_ml=10.0)
+        for c in arm_conditions(["T47D"], 50.0, 50.0)
+    ]
+    fig = simulate("independent", conditions, times=np.linspace(0, 60, 13)).plot()
+    title = fig.legends[0].get_title().get_text()
+    assert "T47D" in title and "every arm with STAT3 KO, bevacizumab 10 µg/mL" in title
+
+
 def test_dose_ticks_are_round_doses():
     from paracrine.simulations.plotting import dose_ticks, format_dose
 
