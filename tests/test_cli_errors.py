@@ -621,8 +621,10 @@ def test_check_output_folder_creates_nothing(tmp_path):
         _common.check_output_folder(tmp_path / "f")
 
 
+# imports paracrine.cli at the top, as the console script does (its workers re-import it)
 _SLOW_CHAIN = '''
 import sys, time
+from paracrine.cli import main, petab
 from paracrine.testing import ChainProblem
 
 
@@ -640,8 +642,6 @@ class SlowChain(ChainProblem):
 
 
 if __name__ == "__main__":
-    from paracrine.cli import main, petab
-
     petab.load_problem = lambda path: SlowChain.simulate_data(seed=1)
     sys.exit(main(sys.argv[1:]))
 '''

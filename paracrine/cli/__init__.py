@@ -17,7 +17,9 @@ starts in a checkpoint and says how to resume (:func:`paracrine.cli._common.inte
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +27,18 @@ from paracrine import __version__
 from paracrine.errors import ParacrineError
 
 __all__ = ["build_parser", "main"]
+
+#: Set by :func:`main` to its process id for the duration of a command; worker processes it
+#: spawns inherit it.
+CLI_PID_VARIABLE = "PARACRINE_CLI_PID"
+
+# A worker process spawned by a command re-imports the command's main module (the console
+# script, or paracrine.cli.__main__), hence this package. A terminal's Ctrl-C reaches every
+# process of the group; in a worker it would print a traceback of its own (an idle worker's
+# KeyboardInterrupt) beside the command's one line. The command handles Ctrl-C (it keeps the
+# finished starts and ends its workers), so its workers ignore it.
+if os.environ.get(CLI_PID_VARIABLE) not in (None, str(os.getpid())):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,15 +83,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = shlex.join(["paracrine", *argv])
     from paracrine.cli._common import Interrupted, quiet_integrator_log
 
+    previous = os.environ.get(CLI_PID_VARIABLE)
+    os.environ[CLI_PID_VARIABLE] = str(os.getpid())
     try:
         with quiet_integrator_log():
             return int(args.func(args) or 0)
     except (ParacrineError, OSError) as exc:
         print(f"paracrine {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except Interrupted as exc:
-        print(f"paracrine {args.command}: {exc}", file=sys.stderr)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        from paracrine.cli._common import stop_worker_processes
+
+        stop_worker_processes()  # else the interpreter waits for their queued work at exit
+        message = str(exc) if isinstance(exc, Interrupted) else "interrupted before it finished"
+        print(f"paracrine {args.command}: {message}", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:
-        print(f"paracrine {args.command}: interrupted before it finished", file=sys.stderr)
-        return 130
+    finally:
+        if previous is None:
+            os.environ.pop(CLI_PID_VARIABLE, None)
+        else:
+            os.environ[CLI_PID_VARIABLE] = previous

@@ -41,6 +41,7 @@ __all__ = [
     "output_folder",
     "quiet_integrator_log",
     "stop_on_interrupt",
+    "stop_worker_processes",
     "variant_help",
 ]
 
@@ -381,7 +382,7 @@ def interruptible_fit(
             write(result)
             return result
         except KeyboardInterrupt:
-            _stop_worker_processes()
+            stop_worker_processes()
         kept = _starts_in(checkpoint)
         if kept == 0:
             if given is not None and not existed:
@@ -409,7 +410,7 @@ def _not_the_interrupt_line(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("interrupted:")
 
 
-def _stop_worker_processes() -> None:
+def stop_worker_processes() -> None:
     """Terminate this process's worker processes after Ctrl-C.
 
     A local process pool that was shut down still runs the starts already handed to its
@@ -448,6 +449,7 @@ def stop_on_interrupt(message: str) -> Iterator[None]:
     try:
         yield
     except (_Stop, KeyboardInterrupt):
+        stop_worker_processes()
         raise Interrupted(message) from None
     finally:
         signal.signal(signal.SIGINT, previous)
