@@ -84,7 +84,8 @@ def plot_waterfall(result: FitResult, ax: Axes | None = None, *, tol: float = 0.
 
 
 #: A best value within this many decades (log10 units of the optimisation scale) of a bound
-#: counts as at the bound: ``R6_tot[MCF-7]`` at −1.998 against −2 is at its bound.
+#: counts as at the bound: ``R6_tot[MCF-7]`` at −1.998 against −2 is at its bound. The same
+#: rule as :meth:`paracrine.fitting.BlotFit.parameters_at_bounds` (the report's table).
 AT_BOUND_DECADES = 0.01
 
 
@@ -210,7 +211,7 @@ def plot_parameters(
     span = np.asarray(result.upper) - np.asarray(result.lower)
     margin = AT_BOUND_DECADES if log10 else AT_BOUND_DECADES * span
     at_bound = np.isfinite(best) & (
-        (best - np.asarray(result.lower) <= margin) | (np.asarray(result.upper) - best <= margin)
+        (best - np.asarray(result.lower) < margin) | (np.asarray(result.upper) - best < margin)
     )
     has_interval = False
     for k, name in enumerate(names):
