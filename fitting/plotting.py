@@ -150,6 +150,7 @@ def plot_parameters(
     tol: float | None = None,
     intervals: Mapping[str, Any] | None = None,
     free_parameters: Sequence[Any] | None = None,
+    interval_label: str = "95% profile-likelihood interval",
 ) -> Axes:
     """The best fit's parameters on their natural scale with units, one row per parameter.
 
@@ -171,6 +172,9 @@ def plot_parameters(
         ``{parameter name: (low, high)}`` on the natural scale, or ``{name: Profile}``
         (:func:`paracrine.fitting.profiles.profile_all`); an infinite side is drawn as an
         arrow to the bound (not bounded by the data). Parameters without an entry get none.
+    interval_label
+        What the *intervals* are, for the legend (e.g. ``"95% Laplace interval"`` when they
+        come from the curvature instead of profiles).
     free_parameters
         The problem's :class:`~paracrine.fitting.problem.FreeParameter` list
         (``BlotProblem.free_parameters``) to look units up by model parameter; without it the
@@ -277,7 +281,7 @@ def plot_parameters(
     if has_interval:
         handles.append(
             Line2D([], [], color=INK, lw=1.6, marker="|", ms=7,
-                   label="profile-likelihood interval (arrow: not bounded by the data)")
+                   label=f"{interval_label} (arrow: not bounded by the data)")
         )  # fmt: skip
     finite = np.concatenate([lower, upper, natural_best])
     finite = finite[np.isfinite(finite) & ((finite > 0) if log10 else True)]
