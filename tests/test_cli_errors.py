@@ -434,6 +434,34 @@ def test_ctrl_c_keeps_the_finished_starts_and_the_fit_resumes(tmp_path, capsys, 
 
 
 @pytest.mark.usefixtures("chain_petab")
+def test_ctrl_c_does_not_overwrite_an_earlier_checkpoint(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "checkpoint.jsonl").write_text("earlier\n")
+    interrupt_at_start(monkeypatch, 2)
+    assert main([*PETAB_FIT, "--out", str(out)]) == 130
+    assert interrupted_line(capsys) == (
+        f"interrupted: 1 of 4 starts kept; resume with --checkpoint {out / 'checkpoint-2.jsonl'}"
+    )
+    assert (out / "checkpoint.jsonl").read_text() == "earlier\n"
+
+
+def test_ctrl_c_without_out_keeps_the_checkpoint_in_a_temporary_folder(capsys, monkeypatch):
+    from paracrine.cli import petab
+
+    monkeypatch.setattr(petab, "load_problem", lambda path: _ChainAsPetab.simulate_data(seed=1))
+    interrupt_at_start(monkeypatch, 3)
+    assert main(PETAB_FIT) == 130
+    line = interrupted_line(capsys)
+    assert line.startswith("interrupted: 2 of 4 starts kept; resume with --checkpoint ")
+    kept = Path(line.rsplit(" ", 1)[1])
+    try:
+        assert kept.is_file() and len(kept.read_text().splitlines()) == 3
+    finally:
+        shutil.rmtree(kept.parent)
+
+
+@pytest.mark.usefixtures("chain_petab")
 def test_ctrl_c_with_a_given_checkpoint_names_it(tmp_path, capsys, monkeypatch):
     interrupt_at_start(monkeypatch, 2)
     checkpoint = tmp_path / "mine.jsonl"

@@ -360,7 +360,9 @@ def interruptible_fit(
     temporary file (removed at the end). If the fit comes back interrupted, or Ctrl-C
     arrives anywhere in between, :class:`Interrupted` is raised: with no finished start
     nothing is written (a checkpoint this run created is removed); otherwise the checkpoint
-    is kept (moved to ``OUT/checkpoint.jsonl`` when no ``--checkpoint`` was given) and the
+    is kept (moved to ``OUT/checkpoint.jsonl`` when no ``--checkpoint`` was given, or
+    ``checkpoint-2.jsonl`` … if that exists; left in the temporary folder when there is no
+    ``OUT`` either) and the
     message is ``interrupted: N of M starts kept; resume with --checkpoint FILE``.
 
     Returns
@@ -391,7 +393,12 @@ def interruptible_fit(
             raise Interrupted("interrupted before any start finished; nothing written")
         if given is None:
             if out is not None:
-                destination = output_folder(out) / "checkpoint.jsonl"
+                folder = output_folder(out)
+                destination = folder / "checkpoint.jsonl"
+                n = 1
+                while destination.exists():  # never over an earlier run's checkpoint
+                    n += 1
+                    destination = folder / f"checkpoint-{n}.jsonl"
                 shutil.move(checkpoint, destination)
                 checkpoint = destination
             else:
