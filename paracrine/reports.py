@@ -398,13 +398,25 @@ def write_fit_outputs(
         goodness = fit.goodness()
         goodness.table().to_csv(out / "goodness.csv", index=False, float_format="%.6g")
         written.append(out / "goodness.csv")
-        parameter_table(fit).to_csv(out / "parameters.csv", index=False, float_format="%.6g")
+        params = parameter_table(fit)
+        params.to_csv(out / "parameters.csv", index=False, float_format="%.6g")
         written.append(out / "parameters.csv")
-        figures["fit"] = fit.plot_fit()
+        intervals = {
+            row.parameter: (row.low_95, row.high_95) for row in params.itertuples(index=False)
+        }
+        # the early minutes carry the peaks: a square-root time axis keeps them readable
+        figures["fit"] = fit.plot_fit(time_scale="sqrt")
         figures["residuals"] = fit.plot_residuals()
         figures["standardised_residuals"] = goodness.plot()
     figures["waterfall"] = fit.result.plot_waterfall().figure
-    figures["parameters"] = fit.result.plot_parameters().figure
+    if fit.result.best is not None:
+        figures["parameters"] = fit.result.plot_parameters(
+            intervals=intervals,
+            interval_label="95% Laplace interval",
+            free_parameters=fit.problem.free_parameters,
+        ).figure
+    else:
+        figures["parameters"] = fit.result.plot_parameters().figure
     written += _save_figures(figures, out)
     text = fit_report_markdown(fit, command_line=command_line, elapsed_s=elapsed_s)
     return [*written, *_write_report(out / "report.md", text)]
