@@ -53,6 +53,14 @@ def _read_yaml(yaml_path: Path) -> dict[str, Any]:
             config = yaml.safe_load(handle)
     except FileNotFoundError:
         raise PetabError(f"PEtab problem file {str(yaml_path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise PetabError(
+            f"PEtab problem file {str(yaml_path)!r}: expected a YAML file, received a folder"
+        ) from None
+    except UnicodeDecodeError:
+        raise PetabError(
+            f"PEtab problem file {str(yaml_path)!r}: expected YAML text, received a binary file"
+        ) from None
     except yaml.YAMLError as exc:
         raise PetabError(f"{yaml_path.name}: not valid YAML ({exc})") from None
     if not isinstance(config, dict):
@@ -124,7 +132,7 @@ def _lint(problem: Any, name: str) -> None:
     try:
         with _quiet_petab():
             failed = petab.lint_problem(problem)
-    except (AssertionError, ValueError, KeyError) as exc:  # some checks raise instead of log
+    except (AssertionError, ValueError, KeyError, TypeError) as exc:  # some checks raise
         raise PetabError(f"{name}: the PEtab linter found errors: {exc}") from exc
     finally:
         lint_logger.removeHandler(handler)

@@ -172,7 +172,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     out = _common.output_folder(out)
     frame.to_csv(out / "simulation.csv", index=False, float_format="%.6g")
     fig = result.plot()
-    fig.savefig(out / "timecourses.png", dpi=120)
+    fig.savefig(out / "timecourses.png", dpi=300)
     fig.savefig(out / "timecourses.svg")
     c = conditions[-1]  # the combination arm carries both doses
     added = [

@@ -855,3 +855,17 @@ def test_every_unsupported_feature_is_reported_at_once(tmp_path: Path) -> None:
         r"priors .*; \(2\) observables\.tsv: noiseDistribution 'log-normal' of observable 'obs_A'",
     ):
         load_petab(write_problem(tmp_path, tables=tables))
+
+
+def test_load_petab_refuses_a_binary_or_folder_yaml_in_one_message(tmp_path):
+    from paracrine.errors import PetabError
+    from paracrine.fitting.petab import load_petab
+
+    binary = tmp_path / "problem.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(PetabError, match="expected YAML text, received a binary file"):
+        load_petab(binary)
+    folder = tmp_path / "dir.yaml"
+    folder.mkdir()
+    with pytest.raises(PetabError, match="expected a YAML file, received a folder"):
+        load_petab(folder)
