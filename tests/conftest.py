@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,23 @@ def demo_fit(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0
     return BlotFit.load(out / "fit.json")
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
+    """The error printed by the last ``main`` call, checked to be one line about *command*
+    (``paracrine COMMAND: error: …``); returns the message after that prefix."""
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    prefix = f"paracrine {command.split()[0]}: error: "
+    assert err.startswith(prefix), err
+    return err[len(prefix) :]
+
+
+def run_module(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m paracrine.cli ARGS`` in a fresh interpreter (the console script's path)."""
+    return subprocess.run(
+        [sys.executable, "-m", "paracrine.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from paracrine.cli import build_parser, main
 from paracrine.data import load_blots
 from paracrine.errors import InvalidInputError
 from paracrine.fitting import BlotFit, BlotProblem, FitResult, load_petab
+from tests.conftest import one_line_error, run_module
 
 REFERENCE = "reference_blots_synthetic"
 FEW = ["k_jak_act", "k_ras_vr", "k_erk_dephos", "k_stat3_dephos"]  # shared parameters only
@@ -42,25 +41,6 @@ WRITING = {
 @pytest.fixture
 def boehm(shared_petab: Path) -> str:
     return str(shared_petab / "Boehm_JProteomeRes2014" / "Boehm_JProteomeRes2014.yaml")
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
-    """The error printed by the last ``main`` call, checked to be one line about *command*."""
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    prefix = f"paracrine {command.split()[0]}: error: "
-    assert err.startswith(prefix), err
-    return err[len(prefix) :]
-
-
-def run_module(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``python -m paracrine.cli ARGS`` in a fresh interpreter (the console script's path)."""
-    return subprocess.run(
-        [sys.executable, "-m", "paracrine.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 # -- the parser -------------------------------------------------------------------------------

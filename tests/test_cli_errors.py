@@ -22,6 +22,7 @@ from paracrine.cli import _common, build_parser, main
 from paracrine.errors import InvalidInputError
 from paracrine.fitting import FitResult
 from paracrine.testing import ChainProblem
+from tests.conftest import one_line_error, run_module
 
 #: Every command with an --out folder and what it needs besides --out.
 WRITING = {
@@ -30,25 +31,6 @@ WRITING = {
     "demo": ["demo"],
     "petab export": ["petab", "export"],
 }
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
-    """The error of the last ``main`` call, checked to be one line about *command*."""
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    prefix = f"paracrine {command.split()[0]}: error: "
-    assert err.startswith(prefix), err
-    return err[len(prefix) :]
-
-
-def run_module(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``python -m paracrine.cli ARGS`` in a fresh interpreter (the console script's path)."""
-    return subprocess.run(
-        [sys.executable, "-m", "paracrine.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 # -- --out -----------------------------------------------------------------------------------
