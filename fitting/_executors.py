@@ -22,6 +22,7 @@ import numpy as np
 from paracrine.errors import FitError, InvalidInputError
 from paracrine.fitting.local import optimize_start
 from paracrine.fitting.result import StartResult
+from paracrine.simulations.batch import quiet_cancelled_results
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +234,8 @@ def _run_processes(
         futures = {pool.submit(_run_in_worker, i, x0, options): (i, x0) for i, x0 in todo}
         interrupted = _drain(futures, done, bar, on_result)
     finally:
+        if interrupted:
+            quiet_cancelled_results()  # Python 3.11: no manager-thread traceback on Ctrl-C
         pool.shutdown(wait=not interrupted, cancel_futures=True)
     return interrupted
 

@@ -35,7 +35,13 @@ from paracrine.simulations.conditions import Condition
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
 
-__all__ = ["CHUNKS_PER_WORKER", "BatchResult", "Task", "run_batch"]
+__all__ = [
+    "CHUNKS_PER_WORKER",
+    "BatchResult",
+    "Task",
+    "quiet_cancelled_results",
+    "run_batch",
+]
 
 #: A task: a condition and the full parameter vector of its cell line (ordered as
 #: :attr:`ModelSimulator.parameter_ids`), or None for the model's own values.
@@ -309,6 +315,35 @@ def _drain(futures: dict[Future, tuple[int, int]], tasks: list[Task], record, lo
         raise
 
 
+_QUIET_HOOK_INSTALLED = False
+
+
+def quiet_cancelled_results() -> None:
+    """Keep Python 3.11's process-pool manager thread from printing a traceback when a result
+    arrives for a future cancelled by ``shutdown(cancel_futures=True)`` (an interrupted run).
+
+    On 3.11 the pool cancels work items it has already sent to a worker; when their results
+    come back, its manager thread calls ``set_result`` on the cancelled future and dies with
+    ``InvalidStateError`` ("CANCELLED: <Future …>"), printed by ``threading.excepthook``. The
+    result is discarded either way; only that message is suppressed (installed once, every
+    other thread exception is passed on unchanged).
+    """
+    global _QUIET_HOOK_INSTALLED
+    if _QUIET_HOOK_INSTALLED:
+        return
+    from concurrent.futures import InvalidStateError
+
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is InvalidStateError and "CANCELLED" in str(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    _QUIET_HOOK_INSTALLED = True
+
+
 def _run_processes(sim: ModelSimulator, tasks: list[Task], times, n_workers: int, record) -> None:
     chunks = _chunks(len(tasks), n_workers)
     context = multiprocessing.get_context("spawn")  # a compiled RoadRunner is not fork-safe
@@ -327,6 +362,8 @@ def _run_processes(sim: ModelSimulator, tasks: list[Task], times, n_workers: int
         _drain(futures, tasks, record, (BrokenProcessPool,))
         clean = True
     finally:
+        if not clean:
+            quiet_cancelled_results()
         pool.shutdown(wait=clean, cancel_futures=True)
 
 
