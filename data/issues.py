@@ -103,7 +103,10 @@ class IssueList(list[Issue]):
         head = f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}"
         lines = [head, *(f"  - {i.severity}: {i}" for i in self[:_MAX_LISTED])]
         if len(self) > _MAX_LISTED:
-            lines.append(f"  … and {len(self) - _MAX_LISTED} more (see the error's .issues)")
+            lines.append(
+                f"  … and {len(self) - _MAX_LISTED} more (all of them: the error's .issues; the "
+                "command line writes them to data_issues.csv)"
+            )
         return "\n".join(lines)
 
     def raise_if_errors(self, what: str) -> None:

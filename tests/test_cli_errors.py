@@ -699,3 +699,31 @@ def test_a_real_ctrl_c_stops_a_fit_within_seconds(workers, tmp_path):
     )
     assert elapsed < 5, elapsed
     assert not out.exists()
+
+
+def test_a_data_file_with_many_problems_is_one_line_and_a_full_list(tmp_path, capsys, monkeypatch):
+    """Three broken cells: one line naming the first and where all of them were written
+    (data_issues.csv in the output folder — --out or the command's default), exit 2."""
+    import pandas as pd
+
+    from paracrine.data import DEFAULT_BLOTS, load_blots
+
+    frame = load_blots(DEFAULT_BLOTS).frame.astype(str)
+    frame.loc[3, "value"] = "-1"
+    frame.loc[5, "time_min"] = "x"
+    frame.loc[7, "cell_line"] = " MCF-7"
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    out = tmp_path / "out"
+    assert (
+        main(["fit", "--data", str(bad), "--starts", "1", "--no-progress", "--out", str(out)]) == 2
+    )
+    message = one_line_error(capsys, "fit")
+    assert "3 errors" in message and "row 5, column 'value'" in message
+    assert f"[all 3 in {out / 'data_issues.csv'}]" in message
+    issues = pd.read_csv(out / "data_issues.csv")
+    assert list(issues["column"]) == ["value", "time_min", "cell_line"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "--data", str(bad), "--starts", "1", "--no-progress"]) == 2
+    assert "[all 3 in paracrine-fit/data_issues.csv]" in one_line_error(capsys, "fit")
+    assert len(pd.read_csv(tmp_path / "paracrine-fit" / "data_issues.csv")) == 3

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from paracrine import __version__
-from paracrine.errors import ParacrineError
+from paracrine.errors import DataValidationError, ParacrineError
 
 __all__ = ["build_parser", "main"]
 
@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with quiet_integrator_log():
             return int(args.func(args) or 0)
+    except DataValidationError as exc:
+        print(f"paracrine {args.command}: error: {_data_error_line(exc, args)}", file=sys.stderr)
+        return 2
     except (ParacrineError, OSError) as exc:
         print(f"paracrine {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -103,3 +106,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ.pop(CLI_PID_VARIABLE, None)
         else:
             os.environ[CLI_PID_VARIABLE] = previous
+
+
+def _data_error_line(exc: DataValidationError, args: argparse.Namespace) -> str:
+    """One line for a data file that failed validation: what failed, the first problem, and
+    where the full list was written (``data_issues.csv`` in ``--out``, else the current
+    folder) — a shell user cannot read ``exc.issues``."""
+    from pathlib import Path
+
+    lines = str(exc).splitlines()
+    first = next((ln.strip().removeprefix("- ") for ln in lines[1:] if ln.strip()), "")
+    head = lines[0] if lines else "data failed validation"
+    if not exc.issues:
+        return " ".join(ln.strip() for ln in lines)
+    from paracrine.data.issues import IssueList
+
+    folder = Path(getattr(args, "out", None) or ".")
+    target = folder / "data_issues.csv"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        IssueList(exc.issues).to_frame().to_csv(target, index=False)
+        where = f"all {len(exc.issues)} in {target}"
+    except OSError as err:
+        where = f"{len(exc.issues)} in all (could not write {target}: {err.strerror or err})"
+    return f"{head} {first} [{where}]"

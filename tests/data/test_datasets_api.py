@@ -249,7 +249,10 @@ def test_issue_text_and_long_reports():
     whole_file = Issue("error", "f.csv", None, None, "text", "binary", "not text")
     assert str(whole_file) == "f.csv: not text (expected text; received binary)"
     many = IssueList([issue] * 45)
-    assert many.report().endswith("… and 5 more (see the error's .issues)")
+    assert many.report().endswith(
+        "… and 5 more (all of them: the error's .issues; the command line writes them to "
+        "data_issues.csv)"
+    )
     with pytest.raises(DataValidationError, match=r"f\.csv failed validation: 45 errors"):
         many.raise_if_errors("f.csv")
     IssueList([Issue("warning", "f", 1, None, "", "", "w")]).raise_if_errors("f")  # no raise
