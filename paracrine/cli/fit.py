@@ -37,10 +37,34 @@ def _add_fit_arguments(
         metavar="NAME_OR_CSV",
         help="bundled data set name or a blot CSV (default: reference_blots_synthetic, SYNTHETIC)",
     )
+    p.add_argument(
+        "--readout-map",
+        default=None,
+        metavar="CSV",
+        help="a CSV with columns readout, observable mapping your read-out names to the "
+        "model's (extends the bundled models/readout_map.csv, e.g. 'pERK1/2,pERK')",
+    )
     _common.add_start_arguments(p, starts=starts)
     _common.add_executor_arguments(p, checkpoint=checkpoint)
     _common.add_progress_argument(p)
     p.add_argument("--out", default=out, metavar="DIR", help=f"output folder (default {out})")
+
+
+def _readout_map(args: argparse.Namespace) -> dict:
+    """``readout_map=`` for the problem when ``--readout-map`` is given (a CSV that exists)."""
+    from pathlib import Path
+
+    path = getattr(args, "readout_map", None)
+    if path is None:
+        return {}
+    if not Path(path).is_file():
+        from paracrine.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"--readout-map {path!r}: expected a CSV file (columns readout, observable), "
+            "received " + ("a folder" if Path(path).is_dir() else "a path that does not exist")
+        )
+    return {"readout_map": path}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,7 +137,11 @@ def run_fit(args: argparse.Namespace) -> int:
         args,
         out,
         lambda checkpoint: fit_blots(
-            args.variant, args.data, checkpoint=checkpoint, **_common.multistart_options(args)
+            args.variant,
+            args.data,
+            checkpoint=checkpoint,
+            **_readout_map(args),
+            **_common.multistart_options(args),
         ),
         write,
     )
@@ -141,7 +169,9 @@ def run_select(args: argparse.Namespace) -> int:
         "interrupted before every variant was fitted; nothing written (select keeps no "
         "checkpoint: fit fewer --variants, or each with 'paracrine fit --checkpoint')"
     ):
-        selection = select_models(args.data, variants, **_common.multistart_options(args))
+        selection = select_models(
+            args.data, variants, **_readout_map(args), **_common.multistart_options(args)
+        )
         write_selection_outputs(
             selection,
             _common.output_folder(out),

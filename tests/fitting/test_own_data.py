@@ -201,3 +201,24 @@ def test_a_new_line_can_start_from_values_of_its_own(tmp_path):
     rebuilt = BlotProblem.from_settings(problem.settings())
     assert rebuilt.model.parameter_values("MDA-MB-231")["R6_tot"] == 2.0
     assert rebuilt.parameter_names == ("R6_tot[MDA-MB-231]",)
+
+
+@pytest.mark.slow
+def test_the_command_line_takes_a_readout_map(tmp_path, capsys):
+    """`paracrine fit --data own.csv --readout-map map.csv`: the user's name maps through the
+    user's table; without the table the same file is refused naming the read-out."""
+    from paracrine.cli import main
+
+    data = _own_blots(tmp_path, readouts=("pERK1/2", "STAT3 pY705 (our antibody)"))
+    table = tmp_path / "map.csv"
+    table.write_text("readout,observable\nSTAT3 pY705 (our antibody),pSTAT3\n", encoding="utf-8")
+    out = tmp_path / "fit"
+    argv = ["fit", "--variant", "independent", "--data", str(data), "--starts", "1"]
+    argv += ["--workers", "1", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "no_map")]) == 2
+    assert "STAT3 pY705 (our antibody)" in capsys.readouterr().err
+    assert main([*argv, "--readout-map", str(table), "--out", str(out)]) in (0, 1)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "MDA-MB-231" in report and "STAT3 pY705 (our antibody)" in report
+    assert main([*argv, "--readout-map", str(tmp_path / "none.csv")]) == 2
+    assert "--readout-map" in capsys.readouterr().err
