@@ -997,6 +997,13 @@ def compare_verdicts(
     out = data.merge(fit, on=key, how="left")
     out["fit_interaction"] = out["fit_interaction"].fillna(_NOT_APPLICABLE)
     out["fit_verdict"] = out["fit_verdict"].fillna(_NOT_APPLICABLE)
+    # where the data cannot judge (an arm is missing) the fit is not judged either: its
+    # verdict would come from simulated arms the data do not have
+    absent = out["data_verdict"].astype(str).str.startswith(_NOT_APPLICABLE)
+    for c in columns:
+        out[f"fit_{c}"] = out[f"fit_{c}"].astype(object)
+        out.loc[absent, f"fit_{c}"] = pd.NA if c in ("stronger", "sustained") else _NOT_APPLICABLE
+    out.loc[absent, "fit_verdict"] = f"{_NOT_APPLICABLE} (the arm is not in the data)"
     match = []
     for row in out.itertuples(index=False):
         pairs = [

@@ -200,12 +200,8 @@ def combination_section(fit: BlotFit, *, heading: str = "##") -> list[str]:
             if row.match is None or str(row.match) == "<NA>"
             else ("yes" if bool(row.match) else "**NO**")
         )
-        fit_verdict = row.fit_verdict
-        if str(row.data_verdict).startswith("not applicable"):
-            # the fit would be judged on simulated arms the data do not have: say so instead
-            fit_verdict = "not applicable (the arm is not in the data)"
         lines.append(
-            f"| {row.cell_line} | {row.readout} | {row.data_verdict} | {fit_verdict} | {match} |"
+            f"| {row.cell_line} | {row.readout} | {row.data_verdict} | {row.fit_verdict} | {match} |"
         )
     judged = comparison["match"].dropna()
     if not len(judged):
