@@ -193,6 +193,15 @@ class BlotFit:
         return self._goodness
 
     @cached_property
+    def laplace_se(self) -> np.ndarray:
+        """Standard errors (log10) of the Laplace approximation at the best fit: Fisher
+        information ``JᵀJ`` plus a weak prior of a quarter of each box (see
+        :func:`paracrine.fitting.ensemble.laplace_covariance`); one Jacobian, computed once."""
+        from paracrine.fitting.ensemble import laplace_covariance
+
+        return np.sqrt(np.diag(laplace_covariance(self.problem, np.asarray(self.x, dtype=float))))
+
+    @cached_property
     def _goodness(self):  # -> GoodnessOfFit
         from paracrine.fitting.goodness import goodness_of_fit
 

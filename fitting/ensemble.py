@@ -231,13 +231,12 @@ def laplace_covariance(problem: Any, x: np.ndarray) -> np.ndarray:
     if problem.capabilities.jacobian:
         jac = np.asarray(problem.jacobian(x), dtype=float)
     else:
-        r0 = problem.residuals(x)
-        jac = np.empty((r0.size, x.size))
-        for j in range(x.size):
-            step = 1e-4
-            xp = x.copy()
-            xp[j] += step
-            jac[:, j] = (problem.residuals(xp) - r0) / step
+        from paracrine.fitting.objective import fd_jacobian
+
+        lower, upper = np.asarray(problem.lower, float), np.asarray(problem.upper, float)
+        jac = fd_jacobian(
+            problem.residuals, x, problem.residuals(x), step=1e-4, lower=lower, upper=upper
+        )
     hessian = jac.T @ jac
     # the flat directions (unidentifiable parameters) get a variance no larger than the box
     width = np.asarray(problem.upper) - np.asarray(problem.lower)

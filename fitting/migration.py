@@ -240,16 +240,6 @@ class MigrationProblem(Problem):
         out.update({name: float(v) for name, v in zip(names, x[3:], strict=True)})
         return out
 
-    def jacobian_fd(self, x: np.ndarray, step: float = 1e-6) -> np.ndarray:
-        r0 = self.residuals(x)
-        jac = np.empty((r0.size, x.size))
-        for j in range(x.size):
-            xp = np.array(x, dtype=float)
-            h = step * max(1.0, abs(xp[j]))
-            xp[j] += h
-            jac[:, j] = (self.residuals(xp) - r0) / h
-        return jac
-
 
 def _refit(problem: MigrationProblem, x0: np.ndarray) -> np.ndarray:
     from scipy.optimize import least_squares
@@ -262,13 +252,12 @@ def _refit(problem: MigrationProblem, x0: np.ndarray) -> np.ndarray:
 def _laplace_draws(
     problem: MigrationProblem, x: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Draws of the link parameters from the Laplace approximation at *x* (clipped to the
-    bounds); a singular direction gets the width of its box."""
-    jac = problem.jacobian_fd(x)
-    width = problem.upper - problem.lower
-    hessian = jac.T @ jac + np.diag(1.0 / (width / 2.0) ** 2)
-    cov = np.linalg.inv(hessian)
-    chol = np.linalg.cholesky(0.5 * (cov + cov.T))
+    """Draws of the link parameters from the Laplace approximation at *x*
+    (:func:`~paracrine.fitting.ensemble.laplace_covariance`), clipped to the bounds."""
+    from paracrine.fitting.ensemble import laplace_covariance
+
+    cov = laplace_covariance(problem, np.asarray(x, dtype=float))
+    chol = np.linalg.cholesky(0.5 * (cov + cov.T) + 1e-12 * np.eye(x.size))
     draws = x + rng.standard_normal((n, x.size)) @ chol.T
     return np.clip(draws, problem.lower, problem.upper)
 
@@ -404,7 +393,7 @@ class MigrationFit:
         """Predicted (with band) against measured (± SD), migration and proliferation."""
         import matplotlib.pyplot as plt
 
-        from paracrine.vocabulary import ARM_COLOURS, GUIDE, INK, PAPER, condition_colours
+        from paracrine.vocabulary import ARM_COLOURS, GUIDE, MUTED, PAPER, condition_colours
 
         readouts = [r for r in ("migration", "proliferation") if r in set(self.frame.readout)]
         fig, axes = plt.subplots(
@@ -446,13 +435,16 @@ class MigrationFit:
             for n in names
         ]
         handles += [
-            plt.Line2D([], [], ls="", marker=m, color=INK, mfc=PAPER, label=line)
+            plt.Line2D([], [], ls="", marker=m, color=GUIDE, label=line)
             for line, m in markers.items()
             if line in set(self.frame.cell_line)
         ]
-        handles.append(
-            plt.Line2D([], [], ls="", marker="o", color=INK, mfc=PAPER, label="held out")
-        )
+        handles += [
+            plt.Line2D([], [], ls="", marker="s", color=GUIDE, label="filled: used in the fit"),
+            plt.Line2D(
+                [], [], ls="", marker="s", color=MUTED, mfc=PAPER, label="open: held out, predicted"
+            ),
+        ]
         fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
         fig.tight_layout()
         return fig

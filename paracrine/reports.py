@@ -30,6 +30,7 @@ __all__ = [
     "fit_report_markdown",
     "html_report",
     "multistart_report_markdown",
+    "save_figures",
     "selection_report_markdown",
     "text_report",
     "write_fit_outputs",
@@ -86,14 +87,15 @@ def _write_report(path: Path, text: str) -> list[Path]:
     return [path, write_html_report(path)]
 
 
-def _save_figures(figures: dict, folder: Path) -> list[Path]:
-    """Each figure as NAME.png and NAME.svg; the figures are closed afterwards."""
+def save_figures(figures: dict, folder: Path) -> list[Path]:
+    """Each figure as NAME.png (300 dpi) and NAME.svg, cropped to what is drawn (legends
+    outside the axes included); the figures are closed afterwards."""
     import matplotlib.pyplot as plt
 
     written = []
     for name, fig in figures.items():
         for suffix, options in ((".png", {"dpi": PNG_DPI}), (".svg", {})):
-            fig.savefig(folder / f"{name}{suffix}", **options)
+            fig.savefig(folder / f"{name}{suffix}", bbox_inches="tight", **options)
             written.append(folder / f"{name}{suffix}")
         plt.close(fig)
     return written
@@ -275,15 +277,12 @@ def parameter_table(fit: BlotFit):  # -> DataFrame
     verdict."""
     import math
 
-    import numpy as np
     import pandas as pd
-
-    from paracrine.fitting.ensemble import laplace_covariance
 
     r = fit.result
     table = fit.problem.model.table
     at_bounds = set(fit.parameters_at_bounds())
-    ses = np.sqrt(np.diag(laplace_covariance(fit.problem, np.asarray(r.x, dtype=float))))
+    ses = fit.laplace_se  # one Jacobian per fit, shared by parameters.csv and the report
     rows = []
     for k, p in enumerate(fit.problem.free_parameters):
         x, se = float(r.x[k]), float(ses[k])
@@ -413,7 +412,7 @@ def write_fit_outputs(
         ).figure
     else:
         figures["parameters"] = fit.result.plot_parameters().figure
-    written += _save_figures(figures, out)
+    written += save_figures(figures, out)
     text = fit_report_markdown(fit, command_line=command_line, elapsed_s=elapsed_s)
     return [*written, *_write_report(out / "report.md", text)]
 
@@ -511,7 +510,7 @@ def write_selection_outputs(
             written.append(out / f"fit_simulation_{name}.csv")
             written += [out / f"combination_{name}{ext}" for ext in (".csv", ".png", ".svg")]
     written += [out / "selection.csv", out / "lrt.csv"]
-    written += _save_figures({"selection": selection.plot().figure}, out)
+    written += save_figures({"selection": selection.plot().figure}, out)
     text = selection_report_markdown(selection, command_line=command_line, elapsed_s=elapsed_s)
     return [*written, *_write_report(out / "report.md", text)]
 

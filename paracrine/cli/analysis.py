@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from paracrine.cli import _common
-from paracrine.cli.perturb import PNG_DPI, check_dose, load_model, parse_grid
+from paracrine.cli.perturb import check_dose, load_model, parse_grid
 from paracrine.errors import FitError, InvalidInputError
 
 __all__ = ["register", "run_ensemble", "run_migrate", "run_sweep"]
@@ -19,14 +19,9 @@ _SYNERGY = ("bliss", "hsa", "loewe", "zip")
 
 
 def _save(fig, out: Path, name: str) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from paracrine.reports import save_figures
 
-    written = []
-    for suffix, options in ((".png", {"dpi": PNG_DPI, "bbox_inches": "tight"}), (".svg", {})):
-        fig.savefig(out / f"{name}{suffix}", **options)
-        written.append(out / f"{name}{suffix}")
-    plt.close(fig)
-    return written
+    return save_figures({name: fig}, out)
 
 
 def _names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[str, ...]:

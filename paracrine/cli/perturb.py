@@ -147,14 +147,9 @@ def load_model(fit: str | None, variant: str | None):  # -> paracrine.models.Mod
 
 
 def _save(fig, out: Path, name: str) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from paracrine.reports import save_figures
 
-    written = []
-    for suffix, options in ((".png", {"dpi": PNG_DPI}), (".svg", {})):
-        fig.savefig(out / f"{name}{suffix}", **options)
-        written.append(out / f"{name}{suffix}")
-    plt.close(fig)
-    return written
+    return save_figures({name: fig}, out)
 
 
 def _add_model_arguments(p: argparse.ArgumentParser) -> None:
