@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from paracrine.errors import InvalidInputError
+from paracrine.simulations import metrics
 from paracrine.vocabulary import (
     ARM_COLOURS,
     ARMS,
@@ -90,13 +91,13 @@ __all__ = [
 CLAIM4_READOUTS: tuple[str, ...] = READOUTS[:3]
 #: The "late" window, min, both ends included: the late level is the mean fold over the
 #: sampled times inside it (120 and 240 min in the bundled design).
-LATE_WINDOW_MIN: tuple[float, float] = (120.0, 240.0)
+LATE_WINDOW_MIN: tuple[float, float] = metrics.LATE_WINDOW_MIN
 #: Guard of every ratio of excesses. ``excess_ratio(t) = excess_combo / (excess_IL6 +
 #: excess_VEGF)`` is reported only where the singles' summed excess is ≥ RATIO_GUARD (the two
 #: singles together at least 20% above basal); ``persistence = (late − 1)/(peak − 1)`` and
 #: ``time_above_half_max`` of an arm only where its peak excess is ≥ RATIO_GUARD. Elsewhere
 #: they are NaN: a ratio over a denominator near zero is noise. The verdicts never divide.
-RATIO_GUARD = 0.2
+RATIO_GUARD = metrics.RATIO_GUARD
 #: Relevance margin of the fit verdicts (which have no confidence interval): a difference of
 #: folds counts only if it exceeds RELEVANCE_MARGIN × (peak excess of IL-6 + peak excess of
 #: VEGF), so that a model that is exact superposition (D ≈ 0 up to solver precision) is

@@ -50,6 +50,7 @@ import numpy as np
 
 from paracrine.errors import InvalidInputError, SimulationError, UnknownNameError
 from paracrine.models import OBSERVABLES, Model
+from paracrine.simulations import metrics
 from paracrine.simulations.conditions import Condition
 from paracrine.simulations.engine import check_times
 from paracrine.simulations.model_simulator import ModelSimulator
@@ -79,7 +80,7 @@ SENSITIVITY_METRICS = {
     "late": "mean fold over the grid points within 120–240 min (both ends included)",
 }
 #: Window of the ``late`` metric (min).
-LATE_WINDOW_MIN = (120.0, 240.0)
+LATE_WINDOW_MIN = metrics.LATE_WINDOW_MIN  # the screen's and the combination module's
 #: Default time grid of :func:`metric_function`: 0–240 min every 2.5 min.
 DEFAULT_SENSITIVITY_TIMES_MIN = np.linspace(0.0, 240.0, 97)
 
@@ -1201,7 +1202,6 @@ class MetricFunction:
         self.times = grid
         self.parameter_names = names
         self.condition_labels = tuple(labels)
-        self._late = late
         self._index = {name: ids.index(name) for name in names}
         self._sim: ModelSimulator | None = None
 
@@ -1280,7 +1280,6 @@ class MetricFunction:
                 )
         sim = self._simulator()
         grid = self.times
-        window = grid[-1] - grid[0]
         out: dict[str, float] = {}
         vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for cond, label in zip(self.conditions, self.condition_labels, strict=True):
@@ -1292,16 +1291,14 @@ class MetricFunction:
                 vectors[cond.cell_line] = (pvec, np.where(basal > 0, basal, np.nan))
             pvec, basal = vectors[cond.cell_line]
             fold = sim.run(cond, grid, pvec) / basal
+            values = {
+                "peak": metrics.peak(fold),
+                "auc": metrics.auc(grid, fold),
+                "late": metrics.late(grid, fold),
+            }
             for k, readout in enumerate(self.readouts):
-                course = fold[:, k]
                 for metric in self.metrics:
-                    if metric == "peak":
-                        value = course.max()
-                    elif metric == "auc":
-                        value = np.trapezoid(course - 1.0, grid) / window
-                    else:
-                        value = course[self._late].mean()
-                    out[f"{readout}|{label}|{metric}"] = float(value)
+                    out[f"{readout}|{label}|{metric}"] = float(values[metric][k])
         return out
 
 
