@@ -140,6 +140,10 @@ def test_ensemble_band_of_the_demo_fit_contains_the_best_fit(demo_fit, tmp_path,
     assert np.all(ens.nllh >= ens.best_nllh - 1e-6)  # the best fit is the mode found
     band, *_ = timecourse_band(demo_fit, ens)
     assert band.contains_best(atol=1e-9).mean() > 0.95
+    # a band that contains the best fit because it has no width would pass the line above:
+    # the members must differ from the best fit and the band must be open somewhere
+    assert np.median(ens.samples.std(axis=0)) > 1e-3
+    assert np.max(band.high - band.low) > 1e-3
     assert "NOT converged" in (out / "ensemble.md").read_text(encoding="utf-8")
     # the ensemble feeds the migration bands
     out_m = tmp_path / "m"
