@@ -122,7 +122,9 @@ def fit_multistart(
         raise InvalidInputError(f"workers: expected an integer ≥ 1, received {workers!r}")
 
     metadata = _inputs.problem_metadata(problem, metadata)
-    points = start_points(lower, upper, int(n_starts), int(seed), x0, names, problem.start_box())
+    points = start_points(
+        lower, upper, int(n_starts), int(seed), x0, names, from_unit=problem.starts_from_unit
+    )
     done: dict[int, StartResult] = {}
     writer = None
     if checkpoint is not None:

@@ -86,6 +86,13 @@ class Problem(abc.ABC):
         """Where Latin-hypercube start points are drawn (default: the bounds)."""
         return np.asarray(self.lower, dtype=float), np.asarray(self.upper, dtype=float)
 
+    def starts_from_unit(self, unit: np.ndarray) -> np.ndarray:
+        """Start points from Latin-hypercube points *unit* of the unit cube, shape ``(n, d)``:
+        the engine's sampler hook (default: scaled to :meth:`start_box`; a PEtab problem maps
+        them through its initialization priors)."""
+        lo, hi = self.start_box()
+        return np.asarray(unit, dtype=float) * (hi - lo) + lo
+
     def reset(self) -> None:  # noqa: B027 - a default no-op is the point
         """Forget per-evaluation state (caches, held inner values); default: nothing held."""
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from paracrine.errors import PetabError, did_you_mean
 from paracrine.fitting.objective.noise import Distribution, Transform
+from paracrine.fitting.petab.priors import ParameterPrior, read_priors
 
 __all__ = ["ObservableSpec", "PetabSpec", "RunSpec", "build_spec"]
 
@@ -65,8 +66,9 @@ class PetabSpec:
     constants: np.ndarray  # numeric overrides, theta_ext[len(table_ids):]
     model_param_ids: list[str]  # SBML global parameters set per condition
     condition_params: dict[str, np.ndarray]  # condition -> theta_ext index per model param
-    # condition -> (RoadRunner selection of the species, theta_ext index); the selection is the
-    # concentration "[S]", or the amount "S" for hasOnlySubstanceUnits species (PEtab's value)
+    # condition -> (RoadRunner selection of a state, theta_ext index), set after the reset (and
+    # after pre-equilibration): species as the concentration "[S]", or the amount "S" for
+    # hasOnlySubstanceUnits species (PEtab's value), and rate-rule target parameters "p"
     condition_species: dict[str, list[tuple[str, int]]]
     runs: list[RunSpec]
     columns: list[str]  # RoadRunner selections of the stacked simulation matrix
@@ -76,6 +78,11 @@ class PetabSpec:
     noise_src: np.ndarray  # (n_meas, k_noise)
     observables: list[ObservableSpec]
     measurement_ids: list[tuple[str, str, str, float]]  # (obs, preeq, sim, time) per row
+    # condition -> ("init(C)", theta_ext index): compartment sizes, set before the reset so that
+    # initial concentrations and initial assignments see them (NaN: the SBML size)
+    condition_compartments: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    objective_priors: list[ParameterPrior] = field(default_factory=list)
+    initialization_priors: list[ParameterPrior] = field(default_factory=list)
 
 
 _PLACEHOLDER = re.compile(r"^(observable|noise)Parameter(\d+)_(.+)$")
@@ -174,49 +181,66 @@ def build_spec(read: Any) -> PetabSpec:
     rule_targets = {r.getVariable() for r in model.getListOfRules()}
     global_params = [p.getId() for p in model.getListOfParameters()]
 
-    # --- model parameters per condition ------------------------------------------------------
+    # --- model parameters, compartments and initial states per condition -----------------------
     cond = problem.condition_df
     cond_columns = [c for c in cond.columns if c != "conditionName"]
-    overridden = [c for c in cond_columns if c in global_params]
+    rate_targets = {r.getVariable() for r in model.getListOfRules() if r.isRate()}
+    overridden = [c for c in cond_columns if c in global_params and c not in rate_targets]
     model_param_ids = [
         p for p in global_params if p not in rule_targets and (p in theta.index or p in overridden)
     ]
     sbml_value = {p.getId(): p.getValue() for p in model.getListOfParameters()}
+    sbml_size = {c.getId(): c.getSize() for c in model.getListOfCompartments()}
     for column in cond_columns:
-        if column not in entities or entities[column] not in ("parameter", "species"):
+        if entities.get(column) not in ("parameter", "species", "compartment"):
             raise PetabError(  # pragma: no cover - the petab linter reports this first
-                f"{files['conditions']}: column {column!r} is not a parameter or species of "
-                f"the model {files['model']}"
+                f"{files['conditions']}: column {column!r} is not a parameter, species or "
+                f"compartment of the model {files['model']}"
             )
+
+    def is_empty(value: Any) -> bool:
+        return _is_nan(value) or (isinstance(value, str) and not value.strip())
+
     condition_params: dict[str, np.ndarray] = {}
     condition_species: dict[str, list[tuple[str, int]]] = {}
+    condition_compartments: dict[str, list[tuple[str, int]]] = {}
     for cid, row in cond.iterrows():
         where = f"{files['conditions']}, condition {cid!r}"
         srcs = []
         for pid in model_param_ids:
             if pid in overridden:
                 value = row[pid]
-                if _is_nan(value) or (isinstance(value, str) and not value.strip()):
-                    raise PetabError(
-                        f"{where}, column {pid!r}: empty/NaN value for a model parameter "
-                        "(only species may be left NaN)"
-                    )
-                srcs.append(theta.resolve(value, f"{where}, column {pid!r}"))
+                # PEtab v1 (libpetab's parameter mapping): NaN = the model's value
+                srcs.append(
+                    theta.constant(sbml_value[pid])
+                    if is_empty(value)
+                    else theta.resolve(value, f"{where}, column {pid!r}")
+                )
             elif pid in theta.index:
                 srcs.append(theta.index[pid])
             else:  # pragma: no cover - model_param_ids only holds table or overridden ids
                 srcs.append(theta.constant(sbml_value[pid]))
         condition_params[str(cid)] = np.array(srcs, dtype=np.intp)
-        species = []
-        for sid in cond_columns:
-            if entities.get(sid) != "species":
-                continue
-            value = row[sid]
-            if _is_nan(value) or (isinstance(value, str) and not value.strip()):
-                continue  # PEtab v1: NaN = keep the (pre-equilibrated or SBML) initial value
-            selection = sid if sid in amounts else f"[{sid}]"
-            species.append((selection, theta.resolve(value, f"{where}, column {sid!r}")))
-        condition_species[str(cid)] = species
+        states, sizes = [], []
+        for column in cond_columns:
+            kind = entities.get(column)
+            value = row[column]
+            if kind == "compartment":
+                # the initial size, set before the reset (NaN: the SBML size), so that initial
+                # concentrations stay and amounts follow, as if the SBML file said so
+                src = (
+                    theta.constant(sbml_size[column])
+                    if is_empty(value)
+                    else theta.resolve(value, f"{where}, column {column!r}")
+                )
+                sizes.append((f"init({column})", src))
+            elif kind == "species" or column in rate_targets:
+                if is_empty(value):
+                    continue  # PEtab v1: NaN = keep the (pre-equilibrated or SBML) initial value
+                selection = f"[{column}]" if kind == "species" and column not in amounts else column
+                states.append((selection, theta.resolve(value, f"{where}, column {column!r}")))
+        condition_species[str(cid)] = states
+        condition_compartments[str(cid)] = sizes
 
     # --- measurements and simulation runs ----------------------------------------------------
     meas = problem.measurement_df.reset_index(drop=True)
@@ -246,6 +270,14 @@ def build_spec(read: Any) -> PetabSpec:
                 continue
             deps.update(int(s) for s in condition_params[c] if s < len(table_ids))
             deps.update(int(s) for _, s in condition_species[c] if s < len(table_ids))
+            deps.update(int(s) for _, s in condition_compartments[c] if s < len(table_ids))
+        if key[0] is not None and condition_compartments[key[0]] != condition_compartments[key[1]]:
+            raise PetabError(
+                f"{files['conditions']}: compartment sizes differ between the "
+                f"pre-equilibration condition {key[0]!r} and the simulation condition "
+                f"{key[1]!r}; PEtab v1 does not say whether concentrations or amounts carry "
+                "over, so paracrine does not guess"
+            )
         runs.append(RunSpec(key[0], key[1], times, offset, frozenset(deps)))
         run_of[key] = len(runs) - 1
         offset += len(times)
@@ -369,4 +401,9 @@ def build_spec(read: Any) -> PetabSpec:
         noise_src=noise_src,
         observables=observables,
         measurement_ids=measurement_ids,
+        condition_compartments=condition_compartments,
+        objective_priors=read_priors(par, scales, estimated, files["parameters"], "objective"),
+        initialization_priors=read_priors(
+            par, scales, estimated, files["parameters"], "initialization"
+        ),
     )

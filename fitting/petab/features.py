@@ -53,30 +53,8 @@ def _nonempty(value: Any) -> bool:
 
 
 def _check_parameters(problem: Any, file: str, issues: list[FeatureIssue]) -> None:
+    # objective and initialization priors are read (and checked) in .priors
     df = problem.parameter_df
-    if "objectivePriorType" in df.columns:
-        used = [pid for pid, v in df["objectivePriorType"].items() if _nonempty(v)]
-        if used:
-            issues.append(
-                FeatureIssue(
-                    f"{file}: objective priors (column objectivePriorType, parameters {used}) "
-                    "are not supported"
-                )
-            )
-    if "initializationPriorType" in df.columns:
-        used = [
-            pid
-            for pid, v in df["initializationPriorType"].items()
-            if _nonempty(v) and str(v) != "parameterScaleUniform"
-        ]
-        if used:
-            issues.append(
-                FeatureIssue(
-                    f"{file}: initialization priors other than parameterScaleUniform (column "
-                    f"initializationPriorType, parameters {used}) are not supported: starts are "
-                    "drawn uniformly on the parameter scale"
-                )
-            )
     for pid, scale in df["parameterScale"].items():
         if str(scale) not in SUPPORTED_SCALES:
             issues.append(
@@ -116,11 +94,6 @@ def _check_measurements(problem: Any, file: str, issues: list[FeatureIssue]) -> 
                 f"{file}: steady-state measurements (time = inf, row {row + 2}, column time) "
                 "are not supported"
             )
-        )
-    if (times < 0).any():
-        row = int(times.index[times < 0][0])
-        issues.append(
-            FeatureIssue(f"{file}: negative measurement time at row {row + 2}, column time")
         )
     # Some collections repeat observable settings in the measurement table (not a PEtab v1
     # column): accept them when they agree with the observable table, refuse when they differ.
@@ -175,22 +148,24 @@ def _check_sbml(model: Any, file: str, issues: list[FeatureIssue]) -> None:
 
 def _check_conditions(problem: Any, model: Any, file: str, issues: list[FeatureIssue]) -> None:
     df = problem.condition_df
+    assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+    rate_targets = {r.getVariable() for r in model.getListOfRules() if r.isRate()}
     compartments = {c.getId() for c in model.getListOfCompartments()}
-    rule_targets = {r.getVariable() for r in model.getListOfRules() if not r.isAlgebraic()}
     for column in df.columns:
         if column == "conditionName":
             continue
-        if column in compartments:
-            issues.append(
-                FeatureIssue(
-                    f"{file}: compartment sizes in the condition table (column {column!r}) "
-                    "are not supported"
-                )
-            )
-        if column in rule_targets:
+        if column in assigned:
             issues.append(
                 FeatureIssue(
                     f"{file}: column {column!r} of the condition table overrides a quantity "
-                    "defined by an SBML rule, which has no effect in a simulation"
+                    "defined by an SBML assignment rule, which has no effect in a simulation"
+                )
+            )
+        if column in compartments and column in rate_targets:
+            issues.append(
+                FeatureIssue(
+                    f"{file}: column {column!r} of the condition table sets the size of a "
+                    "compartment that changes by an SBML rate rule (not supported: only "
+                    "constant compartment sizes can be set per condition)"
                 )
             )

@@ -62,16 +62,21 @@ def _set_by_conditions(spec: PetabSpec) -> set[int]:
         used.update(int(s) for s in cond)
     for species in spec.condition_species.values():
         used.update(int(s) for _, s in species)
+    for sizes in spec.condition_compartments.values():
+        used.update(int(s) for _, s in sizes)
     return used
 
 
-def find_inner_groups(spec: PetabSpec) -> list[InnerGroup]:
+def find_inner_groups(spec: PetabSpec, excluded: set[int] | None = None) -> list[InnerGroup]:
     """Estimated parameters used only as the whole noise formula of some measurements (with
-    one noise distribution): their optimum is closed-form (σ² = mean d², b = mean |d|)."""
+    one noise distribution): their optimum is closed-form (σ² = mean d², b = mean |d|).
+
+    Parameters in *excluded* (those with an objective prior, whose optimum the prior moves)
+    are never inner."""
     n_table = len(spec.table_ids)
     whole: dict[int, list[int]] = {}  # table index -> measurement rows (whole noise)
     dist: dict[int, set[bool]] = {}
-    other = _set_by_conditions(spec)
+    other = _set_by_conditions(spec) | set(excluded or ())
     other.update(int(s) for s in spec.obs_src.ravel() if s >= 0)
     for obs in spec.observables:
         name = obs.noise_symbol
@@ -151,7 +156,8 @@ class ScaleGroup:
 
 def find_scale_groups(spec: PetabSpec, excluded: set[int]) -> list[ScaleGroup]:
     """Estimated parameters that enter observable formulas only as a multiplicative scale or an
-    additive offset (and nothing else: no condition, no noise formula, no other formula).
+    additive offset (and nothing else: no condition, no noise formula, no other formula), and
+    are not in *excluded* (the noise levels, and parameters with an objective prior).
 
     A symbol p of an observable formula F is a scale where F (with its offsets removed) is
     ``p × g`` with g free of p (``F|p=0 = 0`` and ``∂²F/∂p² = 0``), an offset where

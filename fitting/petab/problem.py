@@ -84,6 +84,7 @@ from paracrine.fitting.petab.inner import (
     to_natural,
     to_scale,
 )
+from paracrine.fitting.petab.priors import PriorTerms, starts_from_unit
 from paracrine.fitting.petab.simulate import PetabRunner
 from paracrine.simulations import Tolerances
 
@@ -154,9 +155,12 @@ class PetabProblem(HierarchicalProblem):
         files = dict(files or {})
         n_table = len(spec.table_ids)
 
-        noise_groups = find_inner_groups(spec)
+        # a parameter with an objective prior is never solved in closed form (the prior moves
+        # its optimum away from the closed form's)
+        prior_index = {p.table_index for p in spec.objective_priors}
+        noise_groups = find_inner_groups(spec, prior_index)
         noise_index = {g.table_index for g in noise_groups}
-        scale_groups = find_scale_groups(spec, noise_index)
+        scale_groups = find_scale_groups(spec, noise_index | prior_index)
         scales = [g for g in scale_groups if g.kind == "scale"]
         offsets = [g for g in scale_groups if g.kind == "offset"]
         inner_index = noise_index | {g.table_index for g in scale_groups}
@@ -174,8 +178,11 @@ class PetabProblem(HierarchicalProblem):
         self.inner_parameter_names = tuple(
             spec.table_ids[i] for i in (*self._scale_index, *self._offset_index, *self._noise_index)
         )
-        self.lower = to_scale(spec.lower[self._free], free_scales)
-        self.upper = to_scale(spec.upper[self._free], free_scales)
+        self._priors = PriorTerms(spec.objective_priors, self._free, spec.nominal, spec.scales)
+        self.lower, self.upper = self._priors.bounds(
+            to_scale(spec.lower[self._free], free_scales),
+            to_scale(spec.upper[self._free], free_scales),
+        )
         self.nominal_x = to_scale(spec.nominal[self._free], free_scales)
         bad = [
             self.parameter_names[i]
@@ -403,13 +410,53 @@ class PetabProblem(HierarchicalProblem):
     def _extra_residuals(
         self, x: np.ndarray, solution: InnerSolution, h: np.ndarray
     ) -> np.ndarray | None:
+        """Noise residuals of the measurements with a variable σ, then the priors' residuals
+        (see :mod:`paracrine.fitting.petab.priors`)."""
         var = self._variable_sigma
-        if not var.any():
-            return None
-        with np.errstate(all="ignore"):
-            return np.sqrt(
-                np.maximum(2.0 * np.log(np.abs(solution.sigma_rows[var])) + self.sigma_offset, 0.0)
-            )
+        parts = []
+        if var.any():
+            with np.errstate(all="ignore"):
+                parts.append(
+                    np.sqrt(
+                        np.maximum(
+                            2.0 * np.log(np.abs(solution.sigma_rows[var])) + self.sigma_offset,
+                            0.0,
+                        )
+                    )
+                )
+        if self._priors.n_residuals:
+            parts.append(self._priors.residuals(x))
+        return np.concatenate(parts) if parts else None
+
+    def _extra_nllh(self, x: np.ndarray, solution: InnerSolution, h: np.ndarray) -> float:
+        return self._priors.neg_log_prior(x) if self._priors else 0.0
+
+    def neg_log_prior(self, x: np.ndarray) -> float:
+        """Negative log-prior at the free parameters *x* (0 without objective priors).
+
+        The sum of −log p over the ``objectivePriorType`` priors of the parameter table,
+        normalising constants included (densities: :mod:`paracrine.fitting.petab.priors`);
+        priors of fixed parameters add their constant at the nominal value. :meth:`nllh` is
+        the negative log-likelihood plus this (the negative log-posterior).
+        """
+        return self._priors.neg_log_prior(np.asarray(x, dtype=float))
+
+    @property
+    def prior_parameter_names(self) -> tuple[str, ...]:
+        """Parameters (PEtab ids) with an objective prior, in table order."""
+        return self._priors.parameter_ids
+
+    def starts_from_unit(self, unit: np.ndarray) -> np.ndarray:
+        """Start points from unit-cube points: PEtab's initialization priors.
+
+        A free parameter with an ``initializationPriorType`` takes that prior's quantiles at
+        *unit* (clipped to its bounds, as PEtab v1 says); the others (parameterScaleUniform,
+        the default) are uniform within the bounds, exactly as the engine's Latin hypercube
+        without priors. Deterministic in *unit*, so the same seed gives the same starts.
+        """
+        return starts_from_unit(
+            unit, self.lower, self.upper, self.spec.initialization_priors, self._free
+        )
 
     @property
     def observation_parameters(self) -> np.ndarray:
@@ -515,6 +562,7 @@ class PetabProblem(HierarchicalProblem):
         for arr in (spec.y, spec.lower, spec.upper, spec.nominal, spec.constants):
             h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
         h.update(repr((spec.table_ids, spec.measurement_ids, self.rtol, self.atol)).encode())
+        h.update(repr((spec.objective_priors, spec.initialization_priors)).encode())
         return h.hexdigest()[:16]
 
     # -- PEtab-level helpers -------------------------------------------------------------------
@@ -528,7 +576,11 @@ class PetabProblem(HierarchicalProblem):
         return theta
 
     def nllh_parameters(
-        self, values: Mapping[str, float] | None = None, *, precise: bool = True
+        self,
+        values: Mapping[str, float] | None = None,
+        *,
+        precise: bool = True,
+        priors: bool = True,
     ) -> float:
         """nllh with every parameter given (natural scale); nothing is optimised.
 
@@ -538,6 +590,11 @@ class PetabProblem(HierarchicalProblem):
             Natural-scale values by PEtab parameter id; missing ones take their nominal value.
         precise
             Use the tight tolerances.
+        priors
+            Add the negative log-prior of the objective priors (normalising constants
+            included): the negative log-posterior, which :meth:`nllh` and fits use. ``False``
+            gives the negative log-likelihood alone (the benchmark collection's reference
+            values). Without objective priors both are the same.
 
         Raises
         ------
@@ -551,11 +608,18 @@ class PetabProblem(HierarchicalProblem):
         h, sigma = self._observe_theta(stacked, theta)
         d = transform(h, self.inner.masks) - self.inner.ty
         value = nllh_terms(d, sigma, self._laplace) + self._jacobian_term
+        if priors:
+            for prior in self.spec.objective_priors:
+                i = prior.table_index
+                value += prior.neg_log_density(
+                    float(to_scale(theta[i : i + 1], self.spec.scales[i : i + 1])[0])
+                )
         return value if np.isfinite(value) else np.inf
 
-    def nllh_nominal(self, *, precise: bool = True) -> float:
-        """nllh at the nominal values of the parameter table (the published reference point)."""
-        return self.nllh_parameters(None, precise=precise)
+    def nllh_nominal(self, *, precise: bool = True, priors: bool = True) -> float:
+        """nllh at the nominal values of the parameter table (the published reference point);
+        *priors* as in :meth:`nllh_parameters` (``priors=False``: the likelihood alone)."""
+        return self.nllh_parameters(None, precise=precise, priors=priors)
 
     def simulation_table(
         self, values: Mapping[str, float] | None = None, *, precise: bool = True

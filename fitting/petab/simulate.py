@@ -4,13 +4,20 @@
 A run is a (pre-equilibration condition, simulation condition) pair. Following PEtab v1 as
 AMICI implements it:
 
-* without pre-equilibration: set the model parameters of the simulation condition, reset the
-  model (states and initial assignments evaluated with those parameters), then set the species
-  given in the condition table, and integrate to the output times;
+* without pre-equilibration: set the model parameters and the initial compartment sizes of the
+  simulation condition, reset the model (states and initial assignments evaluated with those
+  values: initial concentrations stay, amounts follow the size), then set the species and
+  rate-rule targets given in the condition table, and integrate to the output times;
 * with pre-equilibration: the same with the pre-equilibration condition, then integrate until
   the states stop changing (max |dx/dt| ≤ atol_ss + rtol_ss·|x|); keep those states, set the
   time back to 0, apply the simulation condition's parameters, re-initialise only the species
-  the simulation condition gives a (non-NaN) value, and integrate to the output times.
+  the simulation condition gives a (non-NaN) value, and integrate to the output times;
+* measurement times ≤ 0: PEtab v1 has no start time other than 0 (PEtab issue #420), and
+  AMICI, whose simulation starts at t0 = 0, reports every output time ≤ t0 at the initial
+  state (``ForwardProblem::workForwardProblem`` integrates only to times > t0). So do we:
+  rows at t < 0 (Sobotta_Frontiers2017's pre-stimulation measurements) get the state at 0
+  (after pre-equilibration, if any), with ``time`` itself at the measurement time as AMICI
+  passes it to the observables.
 
 Step inputs written as ``piecewise(…, time - t_switch < 0, …)`` (Brannmark_JBC2010) are
 handled by libRoadRunner itself: since 2.x it root-finds piecewise triggers, so CVODE restarts
@@ -67,6 +74,17 @@ class PetabRunner:
     def _apply(self, condition: str, theta_ext: np.ndarray) -> None:
         self.sim.set_parameters(theta_ext[self.spec.condition_params[condition]])
 
+    def _apply_compartments(self, condition: str, theta_ext: np.ndarray) -> None:
+        sizes = self.spec.condition_compartments.get(condition, ())
+        if not sizes:
+            return
+        rr = self.sim.rr
+        for selection, src in sizes:
+            rr.setValue(selection, float(theta_ext[src]))
+        # libRoadRunner 2.10 resets timeCourseSelections to its default (time first) when an
+        # init(...) value is set: put ours back
+        self.sim.set_selections(self.sim.selections)
+
     def _apply_species(self, condition: str, theta_ext: np.ndarray) -> None:
         rr = self.sim.rr
         for selection, src in self.spec.condition_species[condition]:
@@ -91,6 +109,7 @@ class PetabRunner:
         def prepare() -> None:
             if run.preeq is not None:
                 self._apply(run.preeq, theta_ext)
+                self._apply_compartments(run.preeq, theta_ext)
                 sim.reset()
                 self._apply_species(run.preeq, theta_ext)
                 sim.steady_state(
@@ -105,17 +124,24 @@ class PetabRunner:
                 self._apply(run.sim, theta_ext)
             else:
                 self._apply(run.sim, theta_ext)
+                self._apply_compartments(run.sim, theta_ext)
                 sim.reset()
             self._apply_species(run.sim, theta_ext)
 
         try:
             prepare()
             times = run.times
-            if times[-1] == 0.0:
+            early = int(np.searchsorted(times, 0.0, side="right"))  # times ≤ 0: the state at 0
+            if early == times.size:
                 rr = sim.rr
-                return np.array([[rr.getValue(c) for c in sim.selections]])
-            if times[0] == 0.0:
-                return sim.integrate(times, restore=prepare)
-            return sim.integrate(np.concatenate(([0.0], times)), restore=prepare)[1:]
+                out = np.tile([rr.getValue(c) for c in sim.selections], (times.size, 1))
+            elif early == 0:
+                return sim.integrate(np.concatenate(([0.0], times)), restore=prepare)[1:]
+            else:
+                later = sim.integrate(np.concatenate(([0.0], times[early:])), restore=prepare)
+                out = np.vstack([np.tile(later[0], (early, 1)), later[1:]])
+            if "time" in sim.selections:
+                out[:early, sim.selections.index("time")] = times[:early]
+            return out
         except RuntimeError as exc:
             raise SimulationError(f"{where}: CVODE failed: {exc}") from exc

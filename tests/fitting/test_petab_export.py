@@ -196,8 +196,15 @@ def test_priors_become_parameter_scale_normal(tmp_path):
     assert parameters.loc["k_jak_act", "objectivePriorType"] == "parameterScaleNormal"
     assert parameters.loc["k_jak_act", "objectivePriorParameters"] == "0.5;1.0"
     assert pd.isna(parameters.loc["k_ras_vr", "objectivePriorType"])
-    with pytest.raises(PetabError, match=r"objective priors .* are not supported"):
-        load_petab(yaml_file)
+    # the importer reads the prior back: the nllh with priors adds −log N(log10 k; 0.5, 1)
+    from scipy.stats import norm
+
+    imported = load_petab(yaml_file)
+    assert imported.prior_parameter_names == ("k_jak_act",)
+    log10_k = np.log10(parameters.loc["k_jak_act", "nominalValue"])
+    assert imported.nllh_nominal() - imported.nllh_nominal(priors=False) == pytest.approx(
+        -norm.logpdf(log10_k, 0.5, 1.0), abs=1e-9
+    )
 
 
 def test_ligand_in_the_unstimulated_medium_is_refused(tmp_path, monkeypatch):
