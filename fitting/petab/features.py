@@ -8,7 +8,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from paracrine.errors import PetabError
 from paracrine.fitting.objective.noise import Distribution, Transform
+from paracrine.fitting.petab.priors import read_priors
 
 __all__ = ["SUPPORTED_DISTRIBUTIONS", "SUPPORTED_SCALES", "FeatureIssue", "unsupported_features"]
 
@@ -53,8 +57,22 @@ def _nonempty(value: Any) -> bool:
 
 
 def _check_parameters(problem: Any, file: str, issues: list[FeatureIssue]) -> None:
-    # objective and initialization priors are read (and checked) in .priors
     df = problem.parameter_df
+    # priors are checked here, before the PEtab linter, so that a malformed one is named with
+    # its row and column (the linter crashes on some, e.g. a single number as parameters)
+    scales = np.array(
+        [
+            Transform.from_name(str(s)) if str(s) in SUPPORTED_SCALES else Transform.LIN
+            for s in df["parameterScale"]
+        ],
+        dtype=np.intp,
+    )
+    estimated = df["estimate"].astype(int).to_numpy().astype(bool)
+    for which in ("objective", "initialization"):
+        try:
+            read_priors(df, scales, estimated, file, which)
+        except PetabError as exc:
+            issues.append(FeatureIssue(str(exc)))
     for pid, scale in df["parameterScale"].items():
         if str(scale) not in SUPPORTED_SCALES:
             issues.append(

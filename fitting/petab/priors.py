@@ -241,8 +241,8 @@ def read_priors(
 
     Rows without a ``{which}PriorType`` have none (for initialization: parameterScaleUniform
     over the bounds, the default). Missing ``{which}PriorParameters`` default to
-    ``lowerBound;upperBound`` (on the parameter scale for parameterScaleUniform), which only
-    uniform types accept.
+    ``lowerBound;upperBound`` on the parameter scale, for parameterScaleUniform only (the PEtab
+    linter refuses them missing for any other type).
 
     Raises
     ------
@@ -265,7 +265,7 @@ def read_priors(
         if not _present(kind):
             if _present(given):
                 raise PetabError(
-                    f"{row}, column {par_column}: prior parameters {given!r} given without a "
+                    f"{row}, column {par_column}: prior parameters {str(given)!r} given without a "
                     f"{type_column}"
                 )
             continue
@@ -286,16 +286,14 @@ def read_priors(
             if len(values) != 2 or not all(math.isfinite(v) for v in values):
                 raise PetabError(
                     f"{row}, column {par_column}: expected two numbers separated by ';', "
-                    f"received {given!r}"
+                    f"received {str(given)!r}"
                 )
-        elif kind in _UNIFORM_TYPES:
-            values = [lower[i], upper[i]]
-            if kind == "parameterScaleUniform":
-                values = [_to_scale(v, scale) for v in values]
+        elif kind == "parameterScaleUniform":
+            values = [_to_scale(v, scale) for v in (lower[i], upper[i])]
         else:
             raise PetabError(
                 f"{row}, column {par_column}: prior type {kind!r} needs two parameters "
-                "(only uniform priors default to the bounds)"
+                "(only parameterScaleUniform defaults to the bounds, as the PEtab linter says)"
             )
         a, b = values
         if kind in _UNIFORM_TYPES and not a < b:
@@ -311,7 +309,7 @@ def read_priors(
         if kind in _LOG_TYPES and estimated[i] and not lower[i] > 0:
             raise PetabError(
                 f"{row}, column {type_column}: a {kind} prior needs lowerBound > 0 (its "
-                f"density is zero for values ≤ 0), received lowerBound {lower[i]!r}"
+                f"density is zero for values ≤ 0), received lowerBound {float(lower[i])!r}"
             )
         prior = ParameterPrior(str(pid), i, kind, a, b, scale, lower[i], upper[i])
         lo, hi = prior.support()
@@ -322,7 +320,7 @@ def read_priors(
         ):
             raise PetabError(
                 f"{row}, column {par_column}: the {kind} prior's interval [{a}, {b}] does not "
-                f"meet the bounds [{lower[i]}, {upper[i]}]"
+                f"meet the bounds [{float(lower[i])}, {float(upper[i])}]"
             )
         out.append(prior)
     return out
