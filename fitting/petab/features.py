@@ -104,15 +104,6 @@ def _check_observables(problem: Any, file: str, issues: list[FeatureIssue]) -> N
 
 def _check_measurements(problem: Any, file: str, issues: list[FeatureIssue]) -> None:
     df = problem.measurement_df
-    times = df["time"].astype(float)
-    if (~times.apply(math.isfinite)).any():
-        row = int(times.index[~times.apply(math.isfinite)][0])
-        issues.append(
-            FeatureIssue(
-                f"{file}: steady-state measurements (time = inf, row {row + 2}, column time) "
-                "are not supported"
-            )
-        )
     # Some collections repeat observable settings in the measurement table (not a PEtab v1
     # column): accept them when they agree with the observable table, refuse when they differ.
     obs = problem.observable_df

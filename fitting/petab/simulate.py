@@ -17,7 +17,10 @@ AMICI implements it:
   state (``ForwardProblem::workForwardProblem`` integrates only to times > t0). So do we:
   rows at t < 0 (Sobotta_Frontiers2017's pre-stimulation measurements) get the state at 0
   (after pre-equilibration, if any), with ``time`` itself at the measurement time as AMICI
-  passes it to the observables.
+  passes it to the observables;
+* steady-state measurements (time = inf): after the last finite output time, integrate on
+  until the states stop changing (the pre-equilibration criterion), as AMICI's steady-state
+  problem does for ``t = inf``; ``time`` is inf in their observables.
 
 Step inputs written as ``piecewise(…, time - t_switch < 0, …)`` (Brannmark_JBC2010) are
 handled by libRoadRunner itself: since 2.x it root-finds piecewise triggers, so CVODE restarts
@@ -28,6 +31,8 @@ problem drops it when pickled).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -131,17 +136,69 @@ class PetabRunner:
         try:
             prepare()
             times = run.times
-            early = int(np.searchsorted(times, 0.0, side="right"))  # times ≤ 0: the state at 0
-            if early == times.size:
-                rr = sim.rr
-                out = np.tile([rr.getValue(c) for c in sim.selections], (times.size, 1))
-            elif early == 0:
-                return sim.integrate(np.concatenate(([0.0], times)), restore=prepare)[1:]
-            else:
-                later = sim.integrate(np.concatenate(([0.0], times[early:])), restore=prepare)
-                out = np.vstack([np.tile(later[0], (early, 1)), later[1:]])
-            if "time" in sim.selections:
-                out[:early, sim.selections.index("time")] = times[:early]
+            finite = times[np.isfinite(times)]
+            out = self._outputs(finite, prepare)
+            if finite.size < times.size:  # time = inf: the steady state after the last time
+                steady = self._continue_to_steady_state(where, rtol=rtol_ss, atol=atol_ss)
+                out = np.vstack([out, steady])
             return out
         except RuntimeError as exc:
             raise SimulationError(f"{where}: CVODE failed: {exc}") from exc
+
+    def _outputs(self, times: np.ndarray, prepare: Callable[[], None]) -> np.ndarray:
+        """The selections at the finite output *times* (sorted) from the prepared state at 0;
+        times ≤ 0 get the state at 0 (see the module docstring)."""
+        sim = self.sim
+        if times.size == 0:
+            return np.empty((0, len(sim.selections)))
+        early = int(np.searchsorted(times, 0.0, side="right"))  # times ≤ 0: the state at 0
+        if early == times.size:
+            rr = sim.rr
+            out = np.tile([rr.getValue(c) for c in sim.selections], (times.size, 1))
+        elif early == 0:
+            return sim.integrate(np.concatenate(([0.0], times)), restore=prepare)[1:]
+        else:
+            later = sim.integrate(np.concatenate(([0.0], times[early:])), restore=prepare)
+            out = np.vstack([np.tile(later[0], (early, 1)), later[1:]])
+        if "time" in sim.selections:
+            out[:early, sim.selections.index("time")] = times[:early]
+        return out
+
+    def _continue_to_steady_state(self, where: str, *, rtol: float, atol: float) -> np.ndarray:
+        """Integrate on from the current time until every ``|dc/dt| ≤ atol + rtol·|c|``
+        (intervals 1, 2, 4, … time units), and return the selections there (``time`` = inf,
+        as AMICI evaluates steady-state observables). Unlike pre-equilibration this keeps the
+        model clock running, so that time-dependent inputs do not restart.
+
+        Raises
+        ------
+        SimulationError
+            If no steady state is reached within :data:`MAX_PREEQ_TIME` time units.
+        RuntimeError
+            If CVODE fails (the caller names the run).
+        """
+        sim = self.sim
+        rr = sim.rr
+        model = rr.model
+        start = t = float(model.getTime())
+        step = 1.0
+        while True:
+            rr.simulate(times=[t, t + step])
+            t += step
+            conc = model.getFloatingSpeciesConcentrations()
+            rates = model.getFloatingSpeciesConcentrationRates()
+            allowed = atol + rtol * np.abs(conc)
+            if (np.abs(rates) <= allowed).all():
+                break
+            if t - start >= MAX_PREEQ_TIME:
+                worst = int(np.argmax(np.abs(rates) / allowed))
+                raise SimulationError(
+                    f"{where}: no steady state for the time = inf measurements within "
+                    f"{MAX_PREEQ_TIME:g} time units after t = {start:g}: "
+                    f"d[{sim.species_ids[worst]}]/dt = {rates[worst]:.3g} at {conc[worst]:.3g}"
+                )
+            step *= 2.0
+        row = np.array([rr.getValue(c) for c in sim.selections], dtype=float)
+        if "time" in sim.selections:
+            row[sim.selections.index("time")] = np.inf
+        return row[np.newaxis, :]

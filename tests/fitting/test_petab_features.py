@@ -498,10 +498,6 @@ def _edit(tables: dict, kind: str, index: int, **values: Any) -> dict:
             r"observableTransformation 'logit' of observable 'obs_A' is not supported",
         ),
         (
-            lambda t: _edit(t, "measurements", 1, time=math.inf),
-            r"steady-state measurements \(time = inf, row 3, column time\)",
-        ),
-        (
             lambda t: _edit(t, "measurements", 0, noiseDistribution="laplace"),
             r"per-measurement noiseDistribution 'laplace' \(row 2\) differs",
         ),

@@ -408,3 +408,67 @@ def test_only_negative_times(tmp_path: Path) -> None:
     assert problem.nllh_nominal() == pytest.approx(
         normal_nllh([10.0, 10.0], [9.0, 9.0], 0.5), abs=1e-12
     )
+
+
+# --- steady-state measurements (time = inf) --------------------------------------------------
+PRODUCTION = """
+model production
+  J1: -> A; kin
+  J2: A -> ; kout*A
+  A = 0
+  kin = 2; kout = 0.5
+end
+"""
+
+
+@pytest.mark.parametrize("preeq", ["", "pre"])
+def test_steady_state_measurements(tmp_path: Path, preeq: str) -> None:
+    """time = inf is the steady state reached after the last finite time (PEtab v1; AMICI's
+    steady-state problem): A_ss = kin/kout = 4 for production kin and degradation kout·A,
+    while A(t) = 4·(1 − e^(−kout·t)) from A(0) = 0. With pre-equilibration at kin = 1
+    (A = 2 at t = 0): A(t) = 4 − 2·e^(−kout·t); the steady state is 4 either way."""
+    rows = [measure("obs_A", "sim", t, y, preeq=preeq) for t, y in ((1.0, 1.5), (3.0, 3.0))]
+    rows += [measure("obs_A", "sim", math.inf, y, preeq=preeq) for y in (3.8, 4.3)]
+    rows += [measure("obs_A", "only_ss", math.inf, 5.5)]  # a run with nothing but time = inf
+    conditions = [
+        {"conditionId": "sim", "kin": 2.0},
+        {"conditionId": "only_ss", "kin": 3.0},
+    ]
+    if preeq:
+        conditions.append({"conditionId": "pre", "kin": 1.0})
+    problem = load_petab(
+        write_problem(
+            tmp_path,
+            PRODUCTION,
+            conditions=conditions,
+            observables=[observable("obs_A", "A")],
+            measurements=rows,
+            parameters=[parameter("kout", 0.5)],
+        )
+    )
+    a0 = 2.0 if preeq else 0.0
+    h = [4.0 - (4.0 - a0) * math.exp(-0.5 * t) for t in (1.0, 3.0)] + [4.0, 4.0, 6.0]
+    y = [r["measurement"] for r in rows]
+    # the steady-state criterion |dA/dt| ≤ 1e-13 + 1e-10·|A| leaves |A − A_ss| ≤ ~1e-9
+    assert_allclose(problem.simulation_table()["simulation"], h, rtol=1e-8)
+    assert problem.nllh_nominal() == pytest.approx(normal_nllh(h, y, 0.5), abs=NLLH_ATOL)
+    # and at the fitting tolerances (steady state to 1e-8 relative)
+    assert problem.nllh_nominal(precise=False) == pytest.approx(normal_nllh(h, y, 0.5), abs=1e-4)
+
+
+def test_steady_state_that_is_never_reached(tmp_path: Path) -> None:
+    growing = "model growth\n  J1: -> A; kin\n  A = 0\n  kin = 2\nend\n"
+    yaml_path = write_problem(
+        tmp_path,
+        growing,
+        conditions=[{"conditionId": "c0"}],
+        observables=[observable("obs_A", "A")],
+        measurements=[measure("obs_A", "c0", math.inf, 1.0)],
+        parameters=[parameter("kin", 2.0)],
+    )
+    from paracrine.errors import SimulationError
+
+    with pytest.raises(
+        SimulationError, match=r"condition 'c0': no steady state for the time = inf measurements"
+    ):
+        load_petab(yaml_path).nllh_nominal()
