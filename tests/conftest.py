@@ -23,15 +23,22 @@ def shared_petab() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_fit(tmp_path_factory):
-    """The demo's blot fit (``paracrine demo``: the demo variant, its starts, seed 0), fitted
-    once per test session (~1 min on 2 cores) and loaded from its fit.json."""
+def demo_out(tmp_path_factory) -> Path:
+    """The folder ``paracrine demo --out`` wrote (the demo variant, its starts, seed 0), run
+    once per test session (~1 min on 2 cores); its exit status checked."""
     from paracrine.cli import main
-    from paracrine.fitting import BlotFit
 
     out = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0
-    return BlotFit.load(out / "fit.json")
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_fit(demo_out):
+    """The demo's blot fit, loaded from the fit.json of :func:`demo_out`."""
+    from paracrine.fitting import BlotFit
+
+    return BlotFit.load(demo_out / "fit.json")
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
