@@ -42,11 +42,21 @@ residual evaluation (variable projection with a small Gauss–Newton solver) cos
 and found no optimum in 12. Problems without analytic noise levels are fit instead with tight
 trust-region rounds (:meth:`PetabProblem.recommended_options`).
 
+Priors: the ``objectivePriorType`` priors of the parameter table make :meth:`PetabProblem.nllh`
+(what fits minimise) the negative log-posterior, and enter the least-squares residuals so that
+``0.5·Σr²`` is the exact posterior up to a constant (see :mod:`paracrine.fitting.petab.priors`);
+:meth:`PetabProblem.nllh_parameters` and :meth:`PetabProblem.nllh_nominal` give it with or
+without them (``priors=``). ``initializationPriorType`` priors shape the start points
+(:meth:`PetabProblem.starts_from_unit`).
+
 Supported: SBML models libRoadRunner loads (events and piecewise step inputs included),
-condition tables overriding parameters (numbers or parameter ids, estimated ones included) and
-species (NaN: keep the pre-equilibrated/SBML value), pre-equilibration, observable and noise
-placeholders (numbers or parameter ids, ``;``-separated), parameter scales lin/log/log10,
-fixed and estimated parameters, noise normal/laplace on lin/log/log10 observables.
+condition tables overriding parameters (numbers or parameter ids, estimated ones included;
+NaN: the SBML value), species and rate-rule targets (NaN: keep the pre-equilibrated/SBML
+value) and compartment sizes, pre-equilibration (partial), observable and noise placeholders
+(numbers or parameter ids, ``;``-separated, per measurement row), parameter scales
+lin/log/log10, fixed and estimated parameters, noise normal/laplace on lin/log/log10
+observables, negative measurement times and steady-state measurements (time = inf; see
+:mod:`.simulate`), all eight PEtab v1 prior types.
 Refused with :class:`~paracrine.errors.PetabError` naming the feature: see :func:`load_petab`.
 """
 
@@ -453,6 +463,8 @@ class PetabProblem(HierarchicalProblem):
         *unit* (clipped to its bounds, as PEtab v1 says); the others (parameterScaleUniform,
         the default) are uniform within the bounds, exactly as the engine's Latin hypercube
         without priors. Deterministic in *unit*, so the same seed gives the same starts.
+        Initialization priors of parameters that are not free (fixed, or solved in closed
+        form) have no start to shape.
         """
         return starts_from_unit(
             unit, self.lower, self.upper, self.spec.initialization_priors, self._free
@@ -688,11 +700,13 @@ def load_petab(
     ------
     PetabError
         If the problem is malformed or uses an unsupported feature (the message names it and
-        the file): PEtab v2, several models or problems, mapping tables, extensions, objective
-        priors, initialization priors other than parameterScaleUniform, parameter scales other
-        than lin/log/log10, noise distributions other than normal/laplace, transformations
-        other than lin/log/log10, steady-state measurements (time = inf), compartment sizes in
-        the condition table, SBML algebraic rules, fast reactions, delays.
+        the file): PEtab v2, several models or problems, split tables, mapping tables,
+        extensions, malformed priors, parameter scales other than lin/log/log10, noise
+        distributions other than normal/laplace, transformations other than lin/log/log10,
+        per-measurement noise models differing from the observable table, condition-table
+        columns for assignment-rule targets or rate-rule compartments, compartment sizes that
+        differ between pre-equilibration and simulation, SBML algebraic rules, fast
+        reactions, delays.
 
     Examples
     --------

@@ -207,6 +207,18 @@ def test_objective_gradient_includes_the_priors(tmp_path: Path) -> None:
     assert_allclose(grad, fd, rtol=1e-3, atol=1e-3 * np.linalg.norm(fd))
 
 
+def test_pickled_problem_keeps_its_priors(tmp_path: Path) -> None:
+    """Fits in worker processes get the problem pickled: the priors must travel with it."""
+    import pickle
+
+    problem = load(tmp_path, k=objective_prior("logLaplace", "-2;0.4"))
+    x = problem.nominal_x + 0.1
+    copy = pickle.loads(pickle.dumps(problem))
+    assert copy.nllh(x, precise=True) == problem.nllh(x, precise=True)
+    assert copy.neg_log_prior(x) == problem.neg_log_prior(x) != 0
+    assert copy.fingerprint() == problem.fingerprint() != load(tmp_path / "plain").fingerprint()
+
+
 def test_fit_finds_the_posterior_mode(tmp_path: Path) -> None:
     """A seeded fit minimises likelihood + prior: it lands on the Nelder–Mead minimum of the
     objective, which a strong prior on k moves away from the likelihood's optimum."""
