@@ -8,8 +8,9 @@ Tolerances: the README rounds to 4 decimals (±5e-5), so the precise evaluation 
 1e-10, atol 1e-12: ``load_petab``'s defaults) must agree to 1e-4 absolute; measured
 differences are 1e-6–3.3e-5. The fitting tolerances (rtol 1e-6, atol 1e-8) agree to 1e-3
 (measured ≤ 5e-4), Bachmann_MSB2011 to 2.5e-3 (measured 1.9e-3). Isensee_JCB2018 needs
-precise atol 1e-11: at 1e-12 CVODE stalls (h ~ 1e-15) at the Fsk step input t = 60 of
-condition model1_data25 and fails after 100000 steps.
+precise atol 1e-11: at 1e-12, right after the Fsk step input switches on at t = 60 (condition
+model1_data25), the steps CVODE needs fall below the floating-point resolution of t = 60
+("t + h = t", h ~ 1e-15) and it fails after 100000 of them.
 
 The priors of Bachmann_MSB2011, Isensee_JCB2018 and Schwen_PONE2014 (all parameterScaleNormal)
 are checked against an independent sum of ``scipy.stats.norm.logpdf`` over the parameter
@@ -75,7 +76,8 @@ REFERENCE = {
         3949.3760, 46, 0, 687 + 687 + 20, load={"precise_atol": 1e-11}, with_priors=3953.8290
     ),
 }
-#: Problems whose tests take > 20 s (Chen: ~50 s to compile and simulate 500 states).
+#: Problems whose tests take > 20 s (Chen: ~50 s to compile and simulate 500 states); only
+#: their nllh is checked (the structure fields are unused placeholders).
 SLOW = {"Chen_MSB2009": Reference(115700.1193, 0, 0, 0)}
 PRIORS = sorted(name for name, ref in REFERENCE.items() if ref.with_priors is not None)
 
