@@ -118,8 +118,9 @@ class Profile:
             }
         )
 
-    def plot(self, ax=None):  # -> Axes
-        """Δnllh against the parameter (log10 units) with the threshold and the interval."""
+    def plot(self, ax=None, *, unit: str | None = None):  # -> Axes
+        """Δnllh against the parameter (log10 units) with the threshold and the interval;
+        *unit* (the parameter's natural unit) goes into the axis label."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -136,7 +137,7 @@ class Profile:
             if math.isfinite(bound):
                 ax.axvline(bound, color=WARNING, lw=0.8, ls=":")
         ax.axvline(self.best_value, color=INK, lw=0.8)
-        ax.set_xlabel(f"{self.parameter} (log10)")
+        ax.set_xlabel(f"log10 {self.parameter}" + (f" ({unit})" if unit else ""))
         ax.set_ylabel("Δ nllh")
         ax.set_title(f"{self.parameter}: {self.verdict}", fontsize="medium")
         ax.legend(fontsize="small", frameon=False)

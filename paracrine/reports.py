@@ -18,13 +18,16 @@ fitting code beyond the text reports are imported inside the functions that need
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paracrine.errors import UnknownNameError
 from paracrine.fitting.result_report import html_report, text_report
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from paracrine.fitting import BlotFit, FitResult, ModelSelection
+    from paracrine.fitting.profiles import Profile
 
 __all__ = [
     "fit_report_markdown",
@@ -102,7 +105,11 @@ def save_figures(figures: dict, folder: Path) -> list[Path]:
 
 
 def fit_report_markdown(
-    fit: BlotFit, *, command_line: str | None = None, elapsed_s: float | None = None
+    fit: BlotFit,
+    *,
+    command_line: str | None = None,
+    elapsed_s: float | None = None,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> str:
     """Markdown report of a blot fit: data, best nllh, hits, the combination effect (claim 4),
     the figures :func:`write_fit_outputs` writes beside it and :meth:`BlotFit.report`.
@@ -115,6 +122,10 @@ def fit_report_markdown(
         The command that made it, shown in the report (None: not shown).
     elapsed_s
         Wall time to report, s (None: not shown).
+    profiles
+        Likelihood profiles by parameter name (:func:`~paracrine.fitting.profile_all`): their
+        intervals replace the Laplace ones in the parameter table, and ``profiles.png`` is
+        linked.
 
     Returns
     -------
@@ -156,7 +167,17 @@ def fit_report_markdown(
             "![residuals](residuals.png) ![standardised residuals](standardised_residuals.png)",
         ]
     if r.best is not None:
-        lines += ["", *parameter_section(fit)]
+        lines += ["", *parameter_section(fit, profiles=profiles)]
+        if profiles:
+            lines += [
+                "",
+                "Likelihood profiles (Δnllh against each profiled parameter, every point "
+                "re-optimised over the others; the dashed line is the 95% threshold 1.92, "
+                "where it crosses the curve are the interval's ends; a curve that stays below "
+                "it up to a bound leaves that side open):",
+                "",
+                "![profiles](profiles.png)",
+            ]
     lines += [
         "",
         "## Multistart waterfall and parameters",
@@ -269,30 +290,56 @@ def goodness_section(fit: BlotFit, *, heading: str = "##") -> list[str]:
 IDENTIFIED_MAX_SE = 1.0 / 1.959963984540054
 
 
-def parameter_table(fit: BlotFit):  # -> DataFrame
-    """One row per free parameter: natural value with unit, the 95% interval of the Laplace
-    approximation on the log10 scale (×/÷ 10^(1.96·SE); Fisher information ``JᵀJ`` plus a weak
-    prior of a quarter of the box, so that an unconstrained parameter's interval spans its
-    box), bounds, whether it sits at a bound (within 0.01 log10) and an identifiability
-    verdict."""
+#: A profile's verdict (:class:`~paracrine.fitting.profiles.Profile`) in the table's words.
+_PROFILE_VERDICTS = {
+    "identifiable": "identified",
+    "practically non-identifiable": "not identified (profile reaches a bound)",
+    "structurally non-identifiable": "not identified (flat profile)",
+}
+
+
+def parameter_table(fit: BlotFit, profiles: Mapping[str, Profile] | None = None):  # -> DataFrame
+    """One row per free parameter: natural value with unit, its 95% interval, bounds, whether it
+    sits at a bound (within 0.01 log10) and an identifiability verdict.
+
+    The interval is the profile likelihood's where *profiles* holds the parameter (column
+    ``interval`` = ``profile``: Δnllh = χ²₁(0.95)/2 = 1.92 on each side, the verdict the
+    profile's), else the Laplace approximation on the log10 scale (``interval`` = ``Laplace``:
+    ×/÷ 10^(1.96·SE); Fisher information ``JᵀJ`` plus a weak prior of a quarter of the box, so
+    that an unconstrained parameter's interval spans its box). A side of a profile that
+    reaches its bound without crossing the threshold is open: 0 or inf."""
     import math
 
     import pandas as pd
 
+    profiles = dict(profiles or {})
+    unknown = sorted(set(profiles) - set(fit.problem.parameter_names))
+    if unknown:
+        raise UnknownNameError("profiled parameter", unknown[0], fit.problem.parameter_names)
     r = fit.result
     table = fit.problem.model.table
     at_bounds = set(fit.parameters_at_bounds())
-    ses = fit.laplace_se  # one Jacobian per fit, shared by parameters.csv and the report
+    # one Jacobian per fit, shared by parameters.csv and the report; not needed when every
+    # parameter was profiled
+    ses = fit.laplace_se if len(profiles) < len(fit.problem.parameter_names) else None
     rows = []
     for k, p in enumerate(fit.problem.free_parameters):
-        x, se = float(r.x[k]), float(ses[k])
+        x = float(r.x[k])
         lo, hi = float(fit.problem.lower[k]), float(fit.problem.upper[k])
-        if math.isfinite(se):
-            low, high = x - 1.959963984540054 * se, x + 1.959963984540054 * se
+        se = float(ses[k]) if ses is not None else math.nan
+        prof = profiles.get(p.name)
+        if prof is not None:
+            low, high, method = prof.lower, prof.upper, "profile"
+        elif math.isfinite(se):
+            low, high, method = x - 1.959963984540054 * se, x + 1.959963984540054 * se, "Laplace"
         else:
-            low, high = -math.inf, math.inf
+            low, high, method = -math.inf, math.inf, "Laplace"
         if p.name in at_bounds:
             verdict = "at a bound"
+        elif prof is not None:
+            verdict = _PROFILE_VERDICTS.get(prof.verdict, prof.verdict)
+            if verdict == "identified" and high - low > 2.0:
+                verdict = "poorly identified (interval > 2 decades)"
         elif not math.isfinite(se) or low <= lo or high >= hi:
             verdict = "not identified (interval reaches a bound)"
         elif se > IDENTIFIED_MAX_SE:
@@ -306,6 +353,7 @@ def parameter_table(fit: BlotFit):  # -> DataFrame
                 "unit": table[p.parameter].unit,
                 "low_95": 10**low if math.isfinite(low) else 0.0,
                 "high_95": 10**high if math.isfinite(high) else math.inf,
+                "interval": method,
                 "lower_bound": 10**lo,
                 "upper_bound": 10**hi,
                 "log10_value": x,
@@ -316,30 +364,65 @@ def parameter_table(fit: BlotFit):  # -> DataFrame
     return pd.DataFrame(rows)
 
 
-def parameter_section(fit: BlotFit, *, heading: str = "##") -> list[str]:
+def parameter_section(
+    fit: BlotFit, *, heading: str = "##", profiles: Mapping[str, Profile] | None = None
+) -> list[str]:
     """The parameter table in Markdown, with a plain-language summary."""
-    frame = parameter_table(fit)
+    frame = parameter_table(fit, profiles)
     counts = frame["identifiability"].value_counts()
     n = len(frame)
     identified = int(counts.get("identified", 0))
+    n_profiled = int((frame["interval"] == "profile").sum())
+    if n_profiled == n:
+        method = (
+            "Intervals are profile likelihoods (Δnllh = 1.92, each point re-optimised; "
+            "`paracrine fit --profile`)."
+        )
+    elif n_profiled:
+        method = (
+            f"Intervals of the {n_profiled} profiled parameters are profile likelihoods "
+            "(Δnllh = 1.92, each point re-optimised); the others' are the Laplace "
+            "approximation on the log10 scale (Fisher information plus a weak prior of a "
+            "quarter of each box; ×/÷ 10^(1.96·SE)) — the column *interval* says which."
+        )
+    else:
+        method = (
+            "Intervals are the Laplace approximation on the log10 scale (Fisher information "
+            "plus a weak prior of a quarter of each box; ×/÷ 10^(1.96·SE)); profile "
+            "likelihoods give exact ones (`paracrine fit --profile NAMES` or "
+            "`paracrine.fitting.profile`) and were not computed here."
+        )
+    # a profile point below the fit by more than the hit tolerance (0.1) is another optimum;
+    # less is the re-optimisations' noise
+    drops = {
+        name: float(prof.best_nllh - prof.nllh.min()) for name, prof in (profiles or {}).items()
+    }
+    better = {name: d for name, d in drops.items() if d > 0.1}
     lines = [
         f"{heading} Parameters",
         "",
         f"{identified} of {n} free parameters are identified by these data (95% interval inside "
         "the bounds and narrower than two decades); "
         f"{int(counts.get('at a bound', 0))} sit at a bound; the others are not or poorly "
-        "identified: their values are one of many that fit equally well. Intervals are the "
-        "Laplace approximation on the log10 scale (Fisher information plus a weak prior of a "
-        "quarter of each box; ×/÷ 10^(1.96·SE)); profile likelihoods "
-        "(`paracrine.fitting.profile`) give exact ones and were not computed here.",
+        "identified: their values are one of many that fit equally well. " + method,
         "",
-        "| parameter | value | unit | 95% interval | bounds | identifiability |",
-        "|---|---|---|---|---|---|",
+    ]
+    if better:
+        lines += [
+            "**Profiles found a better optimum than the fit** ("
+            + ", ".join(f"`{b}`: {d:.2f} lower" for b, d in better.items())
+            + " in nllh): the multistart did not reach the global optimum; refit with more "
+            "starts. These intervals are relative to the fit, not to that optimum.",
+            "",
+        ]
+    lines += [
+        "| parameter | value | unit | 95% interval | interval | bounds | identifiability |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in frame.itertuples(index=False):
         lines.append(
             f"| `{row.parameter}` | {row.value:.3g} | {row.unit} | "
-            f"{row.low_95:.3g} – {row.high_95:.3g} | {row.lower_bound:.3g} – "
+            f"{row.low_95:.3g} – {row.high_95:.3g} | {row.interval} | {row.lower_bound:.3g} – "
             f"{row.upper_bound:.3g} | {row.identifiability} |"
         )
     return lines
@@ -351,6 +434,7 @@ def write_fit_outputs(
     *,
     command_line: str | None = None,
     elapsed_s: float | None = None,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> list[Path]:
     """Write a blot fit to a folder, as ``paracrine fit`` does.
 
@@ -362,6 +446,10 @@ def write_fit_outputs(
         Folder (created if needed).
     command_line, elapsed_s
         Shown in ``report.md`` (see :func:`fit_report_markdown`).
+    profiles
+        Likelihood profiles by parameter name: ``profiles.csv`` (``parameter, value, nllh,
+        delta_nllh``; value on the log10 scale) and the ``profiles`` figure are written, and
+        their intervals replace the Laplace ones in ``parameters.csv`` and the report.
 
     Returns
     -------
@@ -393,9 +481,20 @@ def write_fit_outputs(
         goodness = fit.goodness()
         goodness.table().to_csv(out / "goodness.csv", index=False, float_format="%.6g")
         written.append(out / "goodness.csv")
-        params = parameter_table(fit)
+        params = parameter_table(fit, profiles)
         params.to_csv(out / "parameters.csv", index=False, float_format="%.6g")
         written.append(out / "parameters.csv")
+        if profiles:
+            import pandas as pd
+
+            frames = [prof.to_dataframe() for prof in profiles.values()]
+            pd.concat(frames, ignore_index=True).to_csv(
+                out / "profiles.csv", index=False, float_format="%.6g"
+            )
+            written.append(out / "profiles.csv")
+            figures["profiles"] = plot_profiles(
+                profiles, units=dict(zip(params.parameter, params.unit, strict=True))
+            )
         intervals = {
             row.parameter: (row.low_95, row.high_95) for row in params.itertuples(index=False)
         }
@@ -407,14 +506,42 @@ def write_fit_outputs(
     if fit.result.best is not None:
         figures["parameters"] = fit.result.plot_parameters(
             intervals=intervals,
-            interval_label="95% Laplace interval",
+            interval_label="95% profile interval"
+            if profiles and len(profiles) == len(params)
+            else "95% interval (profile where computed, else Laplace)"
+            if profiles
+            else "95% Laplace interval",
             free_parameters=fit.problem.free_parameters,
         ).figure
     else:
         figures["parameters"] = fit.result.plot_parameters().figure
     written += save_figures(figures, out)
-    text = fit_report_markdown(fit, command_line=command_line, elapsed_s=elapsed_s)
+    text = fit_report_markdown(
+        fit, command_line=command_line, elapsed_s=elapsed_s, profiles=profiles
+    )
     return [*written, *_write_report(out / "report.md", text)]
+
+
+def plot_profiles(
+    profiles: Mapping[str, Profile], units: Mapping[str, str] | None = None
+):  # -> Figure
+    """One panel per profile (:meth:`Profile.plot`), four to a row; *units* by parameter name
+    label the axes."""
+    import math
+
+    import matplotlib.pyplot as plt
+
+    n = len(profiles)
+    ncols = min(n, 4)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False, layout="constrained"
+    )
+    for ax, prof in zip(axes.flat, profiles.values(), strict=False):
+        prof.plot(ax=ax, unit=(units or {}).get(prof.parameter))
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return fig
 
 
 def selection_report_markdown(

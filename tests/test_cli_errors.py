@@ -107,6 +107,21 @@ def test_a_negative_seed_is_one_line_error(argv, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        ("k_jak_actt", "unknown --profile parameter 'k_jak_actt' — did you mean 'k_jak_act'"),
+        (",", "--profile: expected parameter names separated by commas, or 'all', received ','"),
+    ],
+)
+def test_a_bad_profile_name_is_refused_before_fitting(profile, message, tmp_path, capsys):
+    t0 = time.perf_counter()
+    assert main(["fit", "--profile", profile, "--out", str(tmp_path / "o")]) == 2
+    assert one_line_error(capsys, "fit").startswith(message)
+    assert not (tmp_path / "o").exists()
+    assert time.perf_counter() - t0 < 30  # refused before the 20-start fit, not after
+
+
 # -- --checkpoint ----------------------------------------------------------------------------
 
 

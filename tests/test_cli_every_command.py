@@ -150,6 +150,7 @@ def _fit_tables(lines: set[str], readouts: set[str]) -> dict[str, Table]:
                 "unit",
                 "low_95",
                 "high_95",
+                "interval",
                 "lower_bound",
                 "upper_bound",
                 "log10_value",
@@ -178,11 +179,13 @@ def _fit_tables(lines: set[str], readouts: set[str]) -> dict[str, Table]:
 
 
 CONTRACTS: dict[str, Contract] = {
-    "fit": Contract(
+    "fit": Contract(  # with one likelihood profile
         lambda out, inputs: [
             "fit",
             "--data",
             str(inputs.blots),
+            "--profile",
+            "k_ras_vr",
             "--starts",
             "2",
             "--workers",
@@ -191,9 +194,17 @@ CONTRACTS: dict[str, Contract] = {
             "--out",
             str(out),
         ],
-        FIT_FILES,
-        _fit_tables({"T47D"}, {"pERK", "pSTAT3"}),
-        (*FIT_FIGURES, "combination"),
+        FIT_FILES | {"profiles.csv", "profiles.png", "profiles.svg"},
+        {
+            **_fit_tables({"T47D"}, {"pERK", "pSTAT3"}),
+            "profiles.csv": Table(
+                ("parameter", "value", "nllh", "delta_nllh"),
+                grid={"parameter": {"k_ras_vr"}},
+                keys=("value",),
+                complete=("value", "nllh", "delta_nllh"),
+            ),
+        },
+        (*FIT_FIGURES, "combination", "profiles"),
         stdout="best nllh",
     ),
     "demo": Contract(
@@ -586,6 +597,24 @@ def test_command_writes_its_contract(command, demo_out, blots, tmp_path, request
         # one row per (line, read-out, arm, time) of the data, its n the replicates there
         assert len(goodness) == data.groupby(keys).ngroups
         assert goodness["n"].sum() == len(data)
+        profiled = {"fit": {"k_ras_vr"}, "demo": set()}[command]
+        assert set(params.loc[params["interval"] == "profile", "parameter"]) == profiled
+        for name in profiled:  # the interval's ends are where the profile crosses 1.92
+            curve = pd.read_csv(out / "profiles.csv").query("parameter == @name")
+            row = params.set_index("parameter").loc[name]
+            x, d = curve["value"].to_numpy(), curve["delta_nllh"].to_numpy()
+            best = row["log10_value"]
+            for side, end in ((x > best, row["high_95"]), (x < best, row["low_95"])):
+                xs, ds = x[side], d[side]
+                if ds.max() < 1.92:  # never crosses: open towards the bound
+                    assert end in (0.0, np.inf)
+                    continue
+                order = np.argsort(np.abs(xs - best))
+                xs, ds = xs[order], ds[order]
+                k = int(np.argmax(ds >= 1.92))
+                x0, d0 = (best, 0.0) if k == 0 else (xs[k - 1], ds[k - 1])
+                crossing = x0 + (1.92 - d0) * (xs[k] - x0) / (ds[k] - d0)
+                assert np.log10(end) == pytest.approx(crossing, abs=0.01)
         combination = pd.read_csv(out / "combination.csv")
         # every quantity has data and fit, but the excess ratio, which its guard leaves empty
         # where the singles' excess is near zero (always at t = 0)
