@@ -22,7 +22,11 @@ import numpy as np
 from paracrine.errors import FitError, InvalidInputError
 from paracrine.fitting.local import optimize_start
 from paracrine.fitting.result import StartResult
-from paracrine.simulations.batch import quiet_cancelled_results
+from paracrine.simulations.batch import (
+    ignore_interrupts_in_worker,
+    quiet_cancelled_results,
+    shutdown_pool,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ def _warm_up(problem: Any) -> None:
 
 def _init_worker(problem: Any) -> None:
     global _WORKER_PROBLEM
+    ignore_interrupts_in_worker()  # Ctrl-C is the parent's: it keeps the finished starts
     _WORKER_PROBLEM = problem
     _warm_up(problem)
 
@@ -236,7 +241,7 @@ def _run_processes(
     finally:
         if interrupted:
             quiet_cancelled_results()  # Python 3.11: no manager-thread traceback on Ctrl-C
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        shutdown_pool(pool, interrupted=interrupted)  # running starts would not be kept anyway
     return interrupted
 
 

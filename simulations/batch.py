@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import pickle
+import signal
 import threading
 import time
 import uuid
@@ -112,8 +113,34 @@ def _run_chunk(
     return start, out, failures
 
 
+def ignore_interrupts_in_worker() -> None:
+    """In a pool's worker process: leave Ctrl-C to the parent. A terminal sends SIGINT to the
+    whole process group; without this every worker prints its own KeyboardInterrupt
+    traceback, and the parent, which keeps what finished, stops the workers itself
+    (:func:`shutdown_pool`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def shutdown_pool(pool: ProcessPoolExecutor, *, interrupted: bool) -> None:
+    """Shut a pool down: waiting for its workers after a clean run; after an interruption or
+    an error, cancelling the queued tasks and terminating the workers now —
+    ``shutdown(wait=False)`` alone leaves each worker running the task it holds, burning CPU
+    in a notebook kernel and holding the interpreter's exit for as long."""
+    # CPython 3.8-3.13 keep the worker processes here; shutdown() drops the reference
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=not interrupted, cancel_futures=True)
+    if not interrupted:
+        return
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
 def _init_worker(sim: ModelSimulator) -> None:
     global _WORKER_SIMULATOR
+    ignore_interrupts_in_worker()
     _WORKER_SIMULATOR = sim
     sim.species_ids  # compile now, not inside the first chunk  # noqa: B018
 
@@ -364,7 +391,7 @@ def _run_processes(sim: ModelSimulator, tasks: list[Task], times, n_workers: int
     finally:
         if not clean:
             quiet_cancelled_results()
-        pool.shutdown(wait=clean, cancel_futures=True)
+        shutdown_pool(pool, interrupted=not clean)
 
 
 def _run_dask(sim: ModelSimulator, tasks: list[Task], times, scheduler: Any, record) -> None:

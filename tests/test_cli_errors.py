@@ -742,3 +742,64 @@ def test_a_data_file_with_many_problems_is_one_line_and_a_full_list(tmp_path, ca
     assert main(["fit", "--data", str(bad), "--starts", "1", "--no-progress"]) == 2
     assert "[all 3 in paracrine-fit/data_issues.csv]" in one_line_error(capsys, "fit")
     assert len(pd.read_csv(tmp_path / "paracrine-fit" / "data_issues.csv")) == 3
+
+
+_API_SLOW_CHAIN = """
+import multiprocessing, sys, time
+from paracrine.fitting import fit_multistart
+from paracrine.testing import ChainProblem
+
+
+class SlowChain(ChainProblem):
+    name = "slow chain"
+
+    def configure_for_fitting(self):
+        return {}
+
+    def simulate(self, x, *, precise=False):
+        time.sleep(0.02)
+        return super().simulate(x, precise=precise)
+
+
+if __name__ == "__main__":
+    problem = SlowChain.simulate_data(seed=1)
+    result = fit_multistart(problem, n_starts=40, workers=2, progress=False, checkpoint=sys.argv[1])
+    print(len(result.starts), result.interrupted, len(multiprocessing.active_children()))
+"""
+
+
+def test_a_real_ctrl_c_stops_a_python_api_fit_without_worker_tracebacks(tmp_path):
+    """From Python (a notebook, a script), a terminal's Ctrl-C reaches the worker processes
+    too: they leave it to the parent (no traceback from each), the call returns the finished
+    starts marked interrupted, and no worker is left running."""
+    script = tmp_path / "api.py"
+    script.write_text(_API_SLOW_CHAIN)
+    checkpoint = tmp_path / "c.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(checkpoint)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    kept, interrupted, children = stdout.split()
+    assert 1 <= int(kept) < 40 and interrupted == "True"
+    assert children == "0"  # the workers were stopped, not left finishing their starts
+    assert elapsed < 5, elapsed
