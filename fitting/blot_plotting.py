@@ -6,6 +6,7 @@ and markers of the arms come from :mod:`paracrine.vocabulary`, the same in every
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -115,8 +116,18 @@ def plot_fit(
     for i, readout in enumerate(readouts):
         for j, line in enumerate(lines):
             ax = axes[i][j]
-            # fold over the unstimulated level: blots fix only relative levels
+            # fold over the unstimulated level: blots fix only relative levels; a read-out the
+            # model holds at zero without ligand (e.g. a receptor's phosphorylated form) has no
+            # fold: it is drawn relative to its largest simulated level instead
             basal = float(sim.get(condition_label(CONTROL, line), readout)[0])
+            top = max(
+                (float(np.nanmax(sim.get(condition_label(arm, line), readout))) for arm in ARMS
+                 if condition_label(arm, line) in names),
+                default=0.0,
+            )  # fmt: skip
+            relative = not basal > 1e-9 * top
+            if relative:
+                basal = top if top > 0 else 1.0
             panel = data[(data["cell_line"] == line) & (data["readout"] == readout)]
             extent = [1.0]  # y values drawn (dodged marks are not autoscaled by matplotlib)
             for arm in ARMS:
@@ -168,8 +179,16 @@ def plot_fit(
             ax.set_ylim(low - pad, high + pad)
             if i == 0:
                 ax.set_title(line, fontsize="medium", fontweight="bold")
+            if relative:
+                ax.text(
+                    0.02, 0.97, "zero without ligand",
+                    transform=ax.transAxes, va="top", fontsize="x-small", color=INK,
+                )  # fmt: skip
             if j == 0:
-                ax.set_ylabel(f"{readout}\nfold over unstimulated")
+                ax.set_ylabel(
+                    f"{readout}\n"
+                    + ("relative to its maximum" if relative else "fold over unstimulated")
+                )
             if i == len(readouts) - 1:
                 ax.set_xlabel(xlabel)
             ax.grid(alpha=0.3)
@@ -207,16 +226,18 @@ def plot_fit(
             Line2D([], [], color=MUTED, marker="o", ms=3, ls="none", alpha=0.4, label="replicate")
         )
     variant = fit.problem.model.variant
+    width = fig.get_figwidth()
+    title = (
+        f"paracrine fit — variant {variant} (nllh {fit.result.nllh:.2f}): bands ÷ fitted "
+        "blot scale, fold over the model's unstimulated level"
+    )
     fig.legend(
         handles=handles,
         loc="outside upper center",
-        ncols=4,
+        ncols=4 if width >= 7 else 2,  # a one-line figure is narrow: the legend must fit it
         fontsize=8,
         frameon=False,
-        title=(
-            f"paracrine fit — variant {variant} (nllh {fit.result.nllh:.2f}): bands ÷ fitted "
-            "blot scale, fold over the model's unstimulated level"
-        ),
+        title="\n".join(textwrap.wrap(title, width=int(13 * width))),
         title_fontsize=9,
     )
     return fig

@@ -222,3 +222,37 @@ def test_the_command_line_takes_a_readout_map(tmp_path, capsys):
     assert "MDA-MB-231" in report and "STAT3 pY705 (our antibody)" in report
     assert main([*argv, "--readout-map", str(tmp_path / "none.csv")]) == 2
     assert "--readout-map" in capsys.readouterr().err
+
+
+def test_a_readout_with_zero_basal_is_drawn_relative_to_its_maximum(tmp_path):
+    """JAK_p is 0 without IL-6: there is no fold over unstimulated, so its panels show the
+    read-out relative to its largest simulated level (stated on the panel), not inf."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = _own_blots(tmp_path, ("pERK1/2", "pJAK1"))
+    fit = fit_blots(
+        "independent",
+        data,
+        n_starts=1,
+        seed=0,
+        workers=1,
+        progress=False,
+        free=["k_erk_dephos"],
+        noise="normal",
+    )
+    fig = fit.plot_fit(time_scale="sqrt")
+    try:
+        (erk,), (jak,) = fig.axes[0:1], fig.axes[1:2]
+        texts = [t.get_text() for t in jak.texts]
+        assert texts == ["zero without ligand"]
+        assert jak.get_ylabel() == "JAK_p\nrelative to its maximum"
+        assert not erk.texts  # pERK has a basal level: fold over it, as before
+        curves = [line.get_ydata() for line in jak.get_lines() if len(line.get_ydata()) > 20]
+        assert max(float(np.max(c)) for c in curves) == pytest.approx(1.0)
+        assert np.all(np.isfinite(jak.get_ylim()))
+        fig.savefig(tmp_path / "fit.png")  # draws without a non-finite limit
+    finally:
+        plt.close(fig)
