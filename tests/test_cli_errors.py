@@ -803,3 +803,35 @@ def test_a_real_ctrl_c_stops_a_python_api_fit_without_worker_tracebacks(tmp_path
     assert 1 <= int(kept) < 40 and interrupted == "True"
     assert children == "0"  # the workers were stopped, not left finishing their starts
     assert elapsed < 5, elapsed
+
+
+def test_a_data_warning_is_one_line_without_python_source(tmp_path):
+    """A band 3.8 decades off its blot's median is a warning, not an error: the command goes
+    on, and the terminal shows one ``paracrine CMD: warning:`` line naming file, row and
+    column — not Python's ``datasets.py:80: DataWarning`` and the source line below it."""
+    from paracrine.data import load_blots
+
+    frame = load_blots("reference_blots_synthetic", cell_lines=["T47D"]).frame
+    frame.loc[frame.index[5], "value"] *= 3000
+    data = tmp_path / "odd.csv"
+    frame.to_csv(data, index=False)
+    proc = run_module("petab", "export", "--data", str(data), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"paracrine petab: warning: {data}: 0 errors, 1 warning")
+    assert f"{data}, row 7, column 'value': 1 band is 3+ orders of magnitude" in lines[0]
+    assert "DataWarning" not in proc.stderr and "warnings.warn" not in proc.stderr
+
+
+def test_warnings_from_libraries_name_their_class_once(capsys):
+    import warnings
+
+    from paracrine.cli import _one_line_warnings
+
+    with _one_line_warnings("fit"):
+        for _ in range(3):
+            warnings.warn("divide by zero", RuntimeWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    # raised here, in a test (not paracrine's own code): the class is named; shown once
+    assert err == "paracrine fit: warning: RuntimeWarning: divide by zero\n"

@@ -17,11 +17,13 @@ starts in a checkpoint and says how to resume (:func:`paracrine.cli._common.inte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from paracrine import __version__
 from paracrine.errors import DataValidationError, ParacrineError
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = os.environ.get(CLI_PID_VARIABLE)
     os.environ[CLI_PID_VARIABLE] = str(os.getpid())
     try:
-        with quiet_integrator_log():
+        with quiet_integrator_log(), _one_line_warnings(args.command):
             return int(args.func(args) or 0)
     except DataValidationError as exc:
         print(f"paracrine {args.command}: error: {_data_error_line(exc, args)}", file=sys.stderr)
@@ -106,6 +108,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ.pop(CLI_PID_VARIABLE, None)
         else:
             os.environ[CLI_PID_VARIABLE] = previous
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command: str) -> Iterator[None]:
+    """Warnings as ``paracrine COMMAND: warning: …`` on one line, each distinct one once —
+    not Python's ``file.py:123: DataWarning: …`` followed by the source line that raised it.
+    paracrine's own warnings (data, fits) show their message; others also name their class."""
+    import warnings
+
+    from paracrine.data.issues import DataWarning
+
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        ours = any(str(filename).startswith(root) for root in _package_roots())
+        if not (issubclass(category, DataWarning) or ours):
+            text = f"{category.__name__}: {text}"
+        if text in seen:
+            return
+        seen.add(text)
+        print(f"paracrine {command}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
+def _package_roots() -> list[str]:
+    """Where paracrine's own modules live (their warnings are the program's, not a
+    library's): the subpackages are separate folders (``package_dir``)."""
+    import importlib
+
+    names = ("paracrine", "paracrine.data", "paracrine.fitting", "paracrine.models")
+    names += ("paracrine.simulations",)
+    return [
+        str(Path(importlib.import_module(name).__file__).resolve().parent) + os.sep
+        for name in names
+    ]
 
 
 def _data_error_line(exc: DataValidationError, args: argparse.Namespace) -> str:
