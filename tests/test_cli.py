@@ -350,6 +350,16 @@ def test_nllh_prints_one_line_number_last(boehm, capsys):
     assert float(lines[0].split()[-1]) == pytest.approx(138.2220, abs=1e-3)
 
 
+def test_nllh_of_a_problem_with_priors_prints_both(shared_petab, capsys):
+    yaml = shared_petab / "Schwen_PONE2014" / "Schwen_PONE2014.yaml"
+    assert main(["petab", "nllh", str(yaml)]) == 0
+    first, second = capsys.readouterr().out.strip().splitlines()
+    # the likelihood alone is the collection's reference; the posterior adds the priors
+    assert float(first.split()[-1]) == pytest.approx(943.9993, abs=1e-3)
+    assert "objective priors of 6 parameters" in second
+    assert float(second.split()[-1]) == pytest.approx(956.518434, abs=1e-3)
+
+
 def test_missing_problem_is_one_line_error(tmp_path, capsys):
     assert main(["petab", "nllh", str(tmp_path / "none.yaml")]) == 2
     assert one_line_error(capsys, "petab").startswith("PEtab problem file")

@@ -190,10 +190,20 @@ def load_problem(path_text: str):  # -> paracrine.fitting.petab.PetabProblem
 
 
 def run_nllh(args: argparse.Namespace) -> int:
-    """Print ``<name>: nllh at the nominal parameters <value>``."""
+    """Print ``<name>: nllh at the nominal parameters <value>`` — the negative log-likelihood
+    alone, the value the benchmark collection records — and, for a problem with objective
+    priors, a second line with the negative log-posterior (nllh + negative log-prior), the
+    quantity ``petab fit`` minimises."""
     problem = load_problem(args.problem)
-    value = problem.nllh_nominal()
+    has_priors = bool(getattr(problem, "prior_parameter_names", ()))
+    value = problem.nllh_nominal(priors=False) if has_priors else problem.nllh_nominal()
     print(f"{problem.name}: nllh at the nominal parameters {value:.6f}")
+    if has_priors:
+        posterior = problem.nllh_nominal(priors=True)
+        print(
+            f"{problem.name}: with the objective priors of {len(problem.prior_parameter_names)} "
+            f"parameters (negative log-posterior, what petab fit minimises) {posterior:.6f}"
+        )
     return 0
 
 
@@ -209,7 +219,11 @@ def run_fit(args: argparse.Namespace) -> int:
 
     def write(result) -> None:
         hits = result.n_hits(0.1)
-        print(f"{problem.name}: best nllh {result.nllh:.6f}")
+        posterior = bool(getattr(problem, "prior_parameter_names", ()))
+        print(
+            f"{problem.name}: best nllh {result.nllh:.6f}"
+            + (" (with the objective priors: the negative log-posterior)" if posterior else "")
+        )
         print(f"wall time {result.wall_time_s:.2f} s")
         print(f"starts within 0.1 of the best: {hits} of {len(result.starts)}")
         print(f"expected CPU time to reach the best: {result.expected_time_to_hit(0.1):.3f} s")
