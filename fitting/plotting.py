@@ -11,14 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from paracrine.vocabulary import FAINT, GUIDE, HIGHLIGHT, INK, MUTED, WARNING
+from paracrine.vocabulary import (
+    FAINT,
+    GUIDE,
+    HIGHLIGHT,
+    INK,
+    MUTED,
+    SEQUENTIAL_CMAP,
+    WARNING,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from matplotlib.axes import Axes
 
     from paracrine.fitting.result import FitResult
 
-__all__ = ["AT_BOUND_DECADES", "plot_parameters", "plot_waterfall"]
+__all__ = ["AT_BOUND_DECADES", "plot_parameters", "plot_petab_fit", "plot_waterfall"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -300,3 +308,111 @@ def plot_parameters(
     else:
         ax.legend(handles=handles, loc="best", fontsize=7, framealpha=0.9)
     return ax
+
+
+#: At most this many observables get a panel in :func:`plot_petab_fit` (the figure says so).
+MAX_FIT_PANELS = 16
+#: Above this many conditions the fit figure names none in its legend (colours cycle).
+MAX_LEGEND_CONDITIONS = 10
+
+
+def plot_petab_fit(
+    table,  # DataFrame: PetabProblem.fit_table
+    *,
+    log_observables: Sequence[str] = (),
+    title: str | None = None,
+    time_unit: str = "model time units",
+):  # -> Figure
+    """A PEtab fit against its data: one panel per observable, the measurements as points and
+    the fitted simulation as lines, one colour per (pre-equilibration, simulation) condition.
+
+    Parameters
+    ----------
+    table
+        :meth:`PetabProblem.fit_table`: ``observableId, preequilibrationConditionId,
+        simulationConditionId, time, measurement, simulation``.
+    log_observables
+        Observables with a log or log10 transformation: drawn on a log axis.
+    title
+        Figure title.
+    time_unit
+        The model's time unit, for the axis label (PEtab does not state one).
+    """
+    import math
+
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from paracrine.vocabulary import condition_colours
+
+    frame = table.copy()
+    pre = frame["preequilibrationConditionId"].fillna("").astype(str)
+    sim = frame["simulationConditionId"].astype(str)
+    frame["condition"] = [f"{p} → {s}" if p else s for p, s in zip(pre, sim, strict=True)]
+    observables = list(dict.fromkeys(frame["observableId"]))
+    shown = observables[:MAX_FIT_PANELS]
+    conditions = list(dict.fromkeys(frame["condition"]))
+    colours = condition_colours(conditions)
+    if len(set(colours.values())) < len(conditions):  # more than the palette's own colours
+        cmap = plt.get_cmap(SEQUENTIAL_CMAP)
+        colours = {c: cmap(k / max(len(conditions) - 1, 1) * 0.9) for k, c in enumerate(conditions)}
+    ncols = min(len(shown), 4)
+    nrows = math.ceil(len(shown) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.4 * ncols, 2.6 * nrows + 0.8), squeeze=False, layout="constrained"
+    )
+    for ax, obs in zip(axes.flat, shown, strict=False):
+        rows = frame[frame["observableId"] == obs]
+        for condition, group in rows.groupby("condition", sort=False):
+            group = group.sort_values("time")
+            colour = colours[condition]
+            finite = np.isfinite(group["time"].to_numpy(dtype=float))
+            # the simulation at the measured times: a line, and a cross at each time so that
+            # a condition measured once (a dose response) shows its fitted value too
+            ax.plot(
+                group["time"][finite],
+                group["simulation"][finite],
+                color=colour,
+                lw=1.4,
+                marker="x",
+                ms=4,
+                zorder=2,
+            )
+            ax.scatter(
+                group["time"][finite],
+                group["measurement"][finite],
+                s=12,
+                color=colour,
+                edgecolors=INK,
+                linewidths=0.3,
+                zorder=3,
+            )
+        if obs in log_observables:
+            ax.set_yscale("log")
+        ax.set_title(obs, fontsize="medium")
+        ax.set_xlabel(f"time ({time_unit})")
+        ax.set_ylabel(obs + (" (log axis)" if obs in log_observables else ""))
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.set_visible(False)
+    handles = [
+        Line2D([], [], color=MUTED, lw=1.4, marker="x", ms=4, label="fitted simulation"),
+        Line2D([], [], color=MUTED, marker="o", ls="none", mec=INK, mew=0.3, label="measurement"),
+    ]
+    if len(conditions) <= MAX_LEGEND_CONDITIONS:
+        handles += [Line2D([], [], color=colours[c], lw=2, label=c) for c in conditions]
+    note = []
+    if len(conditions) > MAX_LEGEND_CONDITIONS:
+        note.append(f"{len(conditions)} conditions (colours cycle)")
+    if len(observables) > len(shown):
+        note.append(f"first {len(shown)} of {len(observables)} observables")
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncols=min(len(handles), 4),
+        fontsize=8,
+        frameon=False,
+        title="; ".join(filter(None, [title, *note])) or None,
+        title_fontsize=9,
+    )
+    return fig

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paracrine.errors import UnknownNameError
 from paracrine.fitting.result_report import html_report, text_report
@@ -648,9 +648,11 @@ def multistart_report_markdown(
     title: str,
     command_line: str | None = None,
     elapsed_s: float | None = None,
+    fit_figure: bool = False,
 ) -> str:
     """Short markdown report of a multistart fit of any problem (e.g. a PEtab problem): best
-    nllh, hits, wall time and :func:`text_report`.
+    nllh, hits, wall time, the waterfall and parameter figures (and with *fit_figure* the fit
+    against the data) and :func:`text_report`.
 
     Parameters
     ----------
@@ -677,13 +679,34 @@ def multistart_report_markdown(
         f"failed; wall time {r.wall_time_s:.2f} s; expected CPU time to reach the best "
         f"{r.expected_time_to_hit(0.1):.3f} s",
         "",
+    ]
+    if fit_figure:
+        lines += [
+            "## Fit over data",
+            "",
+            "Points: measurements; lines: the best fit's simulation (inner scalings, offsets "
+            "and noise levels at their optimum), one colour per condition.",
+            "",
+            "![fit](fit.png)",
+            "",
+        ]
+    lines += ["## Multistart waterfall", "", "![waterfall](waterfall.png)", ""]
+    if r.best is not None:
+        lines += ["## Parameters", "", "![parameters](parameters.png)", ""]
+    lines += [
         "## Report",
         "",
         "```",
         text_report(r),
         "```",
         "",
-        "Files: `fit.json` (reload with `paracrine.fitting.FitResult.from_json`).",
+        "Files: `fit.json` (reload with `paracrine.fitting.FitResult.from_json`)"
+        + (
+            "; `simulation.tsv` (PEtab simulation table at the best fit, with the measurements)"
+            if fit_figure
+            else ""
+        )
+        + ".",
         "",
     ]
     return "\n".join(lines)
@@ -696,9 +719,10 @@ def write_multistart_outputs(
     title: str,
     command_line: str | None = None,
     elapsed_s: float | None = None,
+    problem: Any = None,
 ) -> list[Path]:
-    """Write a multistart result as ``fit.json`` and ``report.md``, as ``paracrine petab fit
-    --out`` does.
+    """Write a multistart result as ``paracrine petab fit --out`` does: ``fit.json``, the
+    waterfall and parameter figures, the fit against the data and ``report.md``.
 
     Parameters
     ----------
@@ -708,11 +732,16 @@ def write_multistart_outputs(
         Folder (created if needed).
     title, command_line, elapsed_s
         Shown in ``report.md`` (see :func:`multistart_report_markdown`).
+    problem
+        The fitted problem. A :class:`~paracrine.fitting.petab.PetabProblem` (anything with
+        ``fit_table``) adds ``simulation.tsv`` (the PEtab simulation table at the best fit
+        beside the measurements, inner parameters at their optimum) and the ``fit`` figure.
 
     Returns
     -------
     list of Path
-        ``fit.json`` (:meth:`FitResult.to_json`) and ``report.md``.
+        ``fit.json`` (:meth:`FitResult.to_json`), ``report.md`` and ``report.html``, then the
+        other files written.
 
     Raises
     ------
@@ -722,8 +751,24 @@ def write_multistart_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result.to_json(out / "fit.json")
+    written: list[Path] = []
+    figures = {"waterfall": result.plot_waterfall().figure}
+    if result.best is not None:
+        figures["parameters"] = result.plot_parameters().figure
+    has_fit = result.best is not None and hasattr(problem, "fit_table")
+    if has_fit:
+        from paracrine.fitting.plotting import plot_petab_fit
+
+        table = problem.fit_table(result.x)
+        table.to_csv(out / "simulation.tsv", sep="\t", index=False, float_format="%.8g")
+        written.append(out / "simulation.tsv")
+        log_obs = [o.id for o in problem.spec.observables if int(o.transform) != 0]
+        figures["fit"] = plot_petab_fit(
+            table, log_observables=log_obs, title=f"{title}: best fit (nllh {result.nllh:.4f})"
+        )
+    written += save_figures(figures, out)
     text = multistart_report_markdown(
-        result, title=title, command_line=command_line, elapsed_s=elapsed_s
+        result, title=title, command_line=command_line, elapsed_s=elapsed_s, fit_figure=has_fit
     )
-    report, _html = _write_report(out / "report.md", text)  # report.html beside it
-    return [out / "fit.json", report]
+    report, html = _write_report(out / "report.md", text)  # report.html beside it
+    return [out / "fit.json", report, html, *written]

@@ -394,7 +394,7 @@ def test_petab_fit_out_writes_the_result_and_a_report(boehm, tmp_path, capsys):
     argv = ["petab", "fit", boehm, "--starts", "2", "--workers", "1", "--no-progress"]
     assert main([*argv, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert printed.strip().endswith(f"wrote {out / 'fit.json'} and {out / 'report.md'}")
+    assert printed.strip().endswith(f"wrote {out / 'fit.json'}, {out / 'report.md'} and figures")
     result = FitResult.from_json(out / "fit.json")
     assert len(result.starts) == 2
     assert result.nllh == pytest.approx(best_nllh(printed), abs=1e-6)
@@ -551,7 +551,12 @@ def test_fit_report_markdown_states_what_was_given(unfinished_fit):
 
 def test_write_multistart_outputs_round_trips_the_result(unfinished_fit, tmp_path):
     result = unfinished_fit.result
-    fit_json, report = reports.write_multistart_outputs(result, tmp_path, title="toy")
+    fit_json, report, html, *figures = reports.write_multistart_outputs(
+        result, tmp_path, title="toy"
+    )
+    assert html.name == "report.html"
+    # no start finished: no parameters to draw, and no fit figure without a problem
+    assert sorted(f.name for f in figures) == ["waterfall.png", "waterfall.svg"]
     again = FitResult.from_json(fit_json)
     np.testing.assert_array_equal(again.x, result.x)
     assert again.parameter_names == result.parameter_names

@@ -287,7 +287,18 @@ CONTRACTS: dict[str, Contract] = {
             "--out",
             str(out),
         ],
-        {"fit.json", "report.md", "report.html"},
+        {
+            "fit.json",
+            "report.md",
+            "report.html",
+            "simulation.tsv",
+            *(
+                f"{stem}.{ext}"
+                for stem in ("fit", "waterfall", "parameters")
+                for ext in ("png", "svg")
+            ),
+        },
+        figures=("fit", "waterfall", "parameters"),
         stdout="best nllh",
     ),
     "petab export": Contract(
@@ -622,3 +633,17 @@ def test_command_writes_its_contract(command, demo_out, blots, tmp_path, request
         assert combination.loc[~guarded, ["data", "fit"]].notna().all().all()
         assert combination.loc[guarded & (combination["time_min"] == 0), "fit"].isna().all()
         assert combination.loc[guarded, "fit"].notna().mean() > 0.5
+    if command == "petab fit":  # the simulation table reproduces the fit's nllh
+        from paracrine.fitting import FitResult
+        from paracrine.fitting.petab import load_petab
+
+        result = FitResult.from_json(out / "fit.json")
+        table = pd.read_csv(out / "simulation.tsv", sep="\t")
+        problem = load_petab(petab)
+        assert len(table) == problem.n_data
+        assert table["measurement"].to_numpy() == pytest.approx(problem.spec.y)
+        values = problem.fitted_values(result.x)
+        assert problem.nllh_parameters(values) == pytest.approx(result.nllh, abs=1e-3)
+        np.testing.assert_allclose(
+            table["simulation"], problem.simulation_table(values)["simulation"], rtol=1e-6
+        )

@@ -567,6 +567,22 @@ class PetabProblem(HierarchicalProblem):
         values = to_natural(np.asarray(x, dtype=float), self._free_scales)
         return {n: float(v) for n, v in zip(self.parameter_names, values, strict=True)}
 
+    def fitted_values(self, x: np.ndarray, *, precise: bool = True) -> dict[str, float]:
+        """Natural-scale values of every estimated parameter at *x*: the free ones and the
+        inner ones (scalings, offsets, noise levels) at their closed-form optimum there — what
+        :meth:`nllh_parameters` and :meth:`simulation_table` take to reproduce the fit."""
+        x = np.asarray(x, dtype=float)
+        solution = self.inner_solution(x, precise=precise)
+        inner = solution.as_dict(self.inner.layout)
+        return {**self.to_natural(x), **inner["scale"], **inner["offset"], **inner["sigma"]}
+
+    def fit_table(self, x: np.ndarray) -> pd.DataFrame:
+        """The PEtab simulation table at the fit *x* beside the data: the measurement table's
+        keys, ``measurement`` and ``simulation`` (inner parameters at their optimum)."""
+        table = self.simulation_table(self.fitted_values(x))
+        table.insert(4, "measurement", self.spec.y)
+        return table
+
     def fingerprint(self) -> str:
         """Hash of the problem's data, model and settings (identifies it in checkpoints)."""
         h = hashlib.sha256(self.sbml.encode())

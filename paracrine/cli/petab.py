@@ -230,14 +230,15 @@ def run_fit(args: argparse.Namespace) -> int:
         if out is not None:
             from paracrine.reports import write_multistart_outputs
 
-            fit_json, report = write_multistart_outputs(
+            fit_json, report, *_ = write_multistart_outputs(
                 result,
                 _common.output_folder(out),
                 title=f"PEtab problem `{problem.name}`",
                 command_line=getattr(args, "command_line", None),
                 elapsed_s=time.perf_counter() - t0,
+                problem=problem,
             )
-            print(f"wrote {fit_json} and {report}")
+            print(f"wrote {fit_json}, {report} and figures")
 
     _common.interruptible_fit(
         args,
