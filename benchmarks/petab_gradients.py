@@ -1,8 +1,10 @@
 """Accuracy and cost of the Jacobian routes of PEtab problems (issue 13).
 
 Per problem and route — ``fd`` (today's sparse forward differences, PetabProblem.jacobian) and
-``casadi`` (CasADi/CVODES forward sensitivities, paracrine.fitting.petab.gradients) — at the
-nominal point and at a seeded perturbed point (±0.2 in scale units, inside the bounds):
+the sensitivity hook of paracrine.fitting.petab.gradients (``auto``, ``augmented``: the
+sensitivity equations written out as one CVODES ODE, ``casadi-ad``: CasADi's derivatives of
+its CVODES integrator) — at the nominal point and at a seeded perturbed point (±0.2 in scale
+units, inside the bounds), and what :func:`choose_gradient` picks:
 
 * accuracy: relative Frobenius error of the residual Jacobian against central differences
   (step 1e-4 on the parameter scale) with CVODE rtol 1e-10, atol 1e-12, and relative error
@@ -32,6 +34,8 @@ import numpy as np
 
 SHARED = Path(__file__).resolve().parents[2] / "shared/petab"
 RESULTS = Path(__file__).resolve().parent / "results"
+#: fd = PetabProblem.jacobian as it is; the others: CasadiSensitivities(method=...) as its hook
+ROUTES = ("fd", "auto", "augmented", "casadi-ad")
 PROBLEMS = (
     "Boehm_JProteomeRes2014",
     "Brannmark_JBC2010",
@@ -79,7 +83,11 @@ def _timed(fun, points) -> float:
 def measure(name: str, repeats: int, seed: int) -> dict:
     from paracrine.errors import PetabError
     from paracrine.fitting.petab import load_petab
-    from paracrine.fitting.petab.gradients import CasadiSensitivities, UnsupportedModel
+    from paracrine.fitting.petab.gradients import (
+        CasadiSensitivities,
+        UnsupportedModel,
+        choose_gradient,
+    )
 
     yaml = SHARED / name / f"{name}.yaml"
     out: dict = {"problem": name}
@@ -105,19 +113,24 @@ def measure(name: str, repeats: int, seed: int) -> dict:
         refs[label] = (jac_ref, _central_gradient(tight, x, 1e-4))
 
     routes: dict = {}
-    provider = None
-    t0 = time.perf_counter()
-    try:
-        provider = CasadiSensitivities(problem)
-        provider.build_all()
-        casadi_setup = time.perf_counter() - t0
-    except (UnsupportedModel, ImportError) as exc:
-        routes["casadi"] = {"error": f"{type(exc).__name__}: {exc}"}
-    for route in ("fd", "casadi"):
-        if route == "casadi" and provider is None:
-            continue
-        problem.sensitivities = provider if route == "casadi" else None
-        entry: dict = {"setup_seconds": casadi_setup if route == "casadi" else 0.0}
+    for route in ROUTES:
+        problem.sensitivities = None
+        problem.reset()
+        entry: dict = {"setup_seconds": 0.0}
+        if route != "fd":
+            t0 = time.perf_counter()
+            try:
+                provider = CasadiSensitivities(problem, method=route)
+                provider.build_all()
+            except (UnsupportedModel, ImportError) as exc:
+                routes[route] = {"error": f"{type(exc).__name__}: {exc}"}
+                continue
+            entry["setup_seconds"] = time.perf_counter() - t0
+            problem.sensitivities = provider
+            t0 = time.perf_counter()
+            problem.update_inner(nominal)
+            problem.jacobian(nominal - 1e-9)  # builds what the first evaluation builds
+            entry["first_jacobian_seconds"] = time.perf_counter() - t0
         for label, x in points.items():
             problem.reset()
             problem.update_inner(x)
@@ -136,9 +149,17 @@ def measure(name: str, repeats: int, seed: int) -> dict:
             problem.jacobian(xk)
 
         entry["objective_gradient_seconds"] = _timed(both, moved[repeats:])
-        if route == "casadi":
+        if route != "fd":
             entry["failed_runs"] = provider.n_failures
+            entry["unsupported_runs"] = provider.unsupported_runs
         routes[route] = entry
+    problem.sensitivities = None
+    choice = choose_gradient(problem)
+    out["automatic_choice"] = {
+        "route": choice.route,
+        "reason": choice.reason,
+        "probe_setup_seconds": choice.setup_seconds,
+    }
     out["routes"] = routes
     return out
 
@@ -159,30 +180,38 @@ def main() -> None:
         "load_average_end": [round(v, 2) for v in os.getloadavg()],
         "repeats": args.repeats,
         "reference": "central differences, step 1e-4, CVODE rtol 1e-10 atol 1e-12",
-        "routes": "fd: rtol 1e-6 forward differences step 1e-3; casadi: CVODES rtol 1e-6",
+        "routes": (
+            "fd: CVODE rtol 1e-6, forward differences step 1e-3; auto/augmented/casadi-ad: "
+            "CasadiSensitivities(method=...), CVODES rtol 1e-6, atol 1e-8"
+        ),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=1))
     header = (
-        f"{'problem':28s} {'route':7s} {'setup s':>8s} {'obj ms':>8s} {'obj+J ms':>9s} "
+        f"{'problem':26s} {'route':9s} {'setup s':>8s} {'1st J s':>8s} {'obj ms':>8s} {'obj+J ms':>9s} "
         f"{'J err nom':>10s} {'J err pert':>10s} {'g err nom':>10s} {'g err pert':>10s}"
     )
     print(header)
     for res in results:
         if "error" in res:
-            print(f"{res['problem']:28s} {res['error']}")
+            print(f"{res['problem']:26s} {res['error']}")
             continue
         for route, e in res["routes"].items():
             if "error" in e:
-                print(f"{res['problem']:28s} {route:7s} {e['error']}")
+                print(f"{res['problem']:26s} {route:9s} {e['error']}")
                 continue
             print(
-                f"{res['problem']:28s} {route:7s} {e['setup_seconds']:8.3f} "
+                f"{res['problem']:26s} {route:9s} {e['setup_seconds']:8.3f} "
+                f"{e.get('first_jacobian_seconds', float('nan')):8.3f} "
                 f"{1e3 * e['objective_seconds']:8.2f} {1e3 * e['objective_gradient_seconds']:9.2f} "
                 f"{e['jacobian_error_nominal']:10.2e} {e['jacobian_error_perturbed']:10.2e} "
                 f"{e['gradient_error_nominal']:10.2e} {e['gradient_error_perturbed']:10.2e}"
             )
+    for res in results:
+        if "automatic_choice" in res:
+            choice = res["automatic_choice"]
+            print(f"{res['problem']}: choose_gradient -> {choice['route']} ({choice['reason']})")
     print(f"load average {record['load_average_1_5_15']} -> {record['load_average_end']}")
 
 

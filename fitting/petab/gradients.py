@@ -1,37 +1,50 @@
-"""Forward-sensitivity gradients of PEtab problems (CasADi + CVODES), finite differences kept as
+"""Sensitivity-based Jacobians of PEtab problems (CasADi + CVODES), finite differences kept as
 the fallback.
 
 :class:`CasadiSensitivities` is a :data:`~paracrine.fitting.objective.jacobian.Sensitivities`
 provider for :class:`~paracrine.fitting.petab.PetabProblem`: it translates the SBML model
-(libsbml's abstract syntax trees, no code generation, no C compiler) into CasADi expressions,
-integrates the states and their forward sensitivities with CVODES (CasADi's integrator, BDF,
-staggered corrector, exact Jacobians of the right-hand side), and returns d(outputs of each
-run)/dx_j on the problem's parameter scales. The objective itself stays on libRoadRunner; the
-provider only replaces the re-simulations of the finite-difference Jacobian.
+(libsbml's abstract syntax trees → CasADi SX; no code generation, no C compiler) and returns
+d(outputs of each run)/dx_j on the problem's parameter scales, from one CVODES integration per
+run and point. Two ways to get them (``method``): the forward sensitivity equations written
+out and integrated with the states as one ODE (fast for small runs), or CasADi's derivatives
+of its CVODES integrator (forward, or adjoint when a run has fewer outputs than parameters;
+faster for runs with thousands of sensitivity states); ``"auto"`` picks per run. The
+objective itself stays on libRoadRunner; the provider only replaces the re-simulations of the
+finite-difference Jacobian (:func:`~paracrine.fitting.objective.jacobian.sparse_jacobian`
+still differentiates the observation model and the closed-form inner parameters along each
+sensitivity direction).
 
 What it follows (as :mod:`paracrine.fitting.petab.simulate` does): condition parameters set,
 initial assignments evaluated with them (their dependence on parameters differentiated), the
 condition's species values applied; pre-equilibration integrated to the first of the
-checkpoints 1, 3, 7, 15, … (libRoadRunner's sequence) where max |dx/dt| ≤ atol_ss + rtol_ss·|x|;
-piecewise switches in time (``piecewise(…, time - t_s < 0, …)``) integrated as separate CVODES
-segments (the state restarts at the switch, as libRoadRunner's root finding does).
+checkpoints 1, 3, 7, 15, … (libRoadRunner's sequence) where max |dx/dt| ≤ atol_ss + rtol_ss·|x|
+(the sensitivities integrated to the same time); piecewise switches in time
+(``piecewise(…, time - t_s < 0, …)``, Brannmark_JBC2010) integrated as separate CVODES
+segments, so the integrator restarts at the switch as libRoadRunner's root finding does.
 
 Not handled (:class:`UnsupportedModel`, the problem keeps finite differences): events, delays,
-algebraic rules, fast reactions, non-constant compartments, rate rules on compartments,
-initial assignments to parameters or compartments, switch times that depend on an estimated
-parameter, and a switch inside a pre-equilibration. A run that fails in CVODES returns
-``None`` from the hook (finite differences for that parameter), never a wrong column.
+algebraic rules, fast reactions, non-constant compartments, initial assignments to parameters
+or compartments, piecewise conditions on states, switch times that depend on an estimated
+parameter, conditions that set a fixed (boundary/constant) species. A run that fails in CVODES
+returns ``None`` from the hook (finite differences for that parameter), never a wrong column.
 
-:func:`choose_gradient` picks the route per problem: it measures one finite-difference Jacobian
-and one sensitivity Jacobian at the start point, keeps sensitivities only if they agree with
-the finite differences (relative Frobenius difference ≤ ``agreement``) and are faster, and
-returns ``None`` (finite differences) otherwise. Wiring into :class:`PetabProblem` is one
-attribute (``problem.sensitivities = provider``) — see :func:`use_fastest_gradient`.
+:func:`choose_gradient` picks the route per problem by measuring: one finite-difference and
+one sensitivity Jacobian near the nominal point; sensitivities only if the two agree and
+sensitivities are faster. Wiring into :class:`PetabProblem` is one attribute
+(``problem.sensitivities = provider``) — see :func:`use_fastest_gradient`.
 
-Measured (benchmarks/petab_gradients.py, results in benchmarks/results/petab_gradients.json):
-see that script's table; libRoadRunner's own forward sensitivities (2.10) were not usable
-(uniform output grids only, CVODES ``CV_TOO_MUCH_WORK`` at t ≈ 1e-5 on Boehm_JProteomeRes2014,
-output in amounts and in the model's species order), and 2.11.0 has no wheel for Python 3.11.
+Why CasADi and not JAX/diffrax: no compilation (SX graphs are evaluated by CasADi's virtual
+machine; building every run's functions takes 0.05–1.6 s on the four benchmark problems,
+whereas a stiff diffrax solver is traced and XLA-compiled per model), CVODES is the integrator
+libRoadRunner uses (same tolerances mean the same thing), and steady states and switches are
+plain integrations. CasADi's own C code generation (``jit``) did not finish compiling the
+sensitivity functions of Lucarelli_CellSystems2018 in 600 s, so it is not used.
+
+libRoadRunner's own sensitivities (2.10, ``timeSeriesSensitivities``) were not usable: uniform
+output grids only, results in amounts and in the model's species order, a relative error of
+1e-2 against central differences on Boehm_JProteomeRes2014 (241-point grid; 4e-4 with 97
+points), and a second call on the same instance fails with CVODES ``CV_TOO_MUCH_WORK``;
+2.11.0 has no wheel for Python 3.11 (only cp312). Numbers: benchmarks/petab_gradients.py.
 """
 
 from __future__ import annotations
@@ -68,8 +81,15 @@ _PREEQ_MAX_TIME = 1e9
 #: backward problem failed with CVODES mxstep on Brannmark_JBC2010 at rtol 1e-10); 0.0 =
 #: forward sensitivities always.
 AD_WEIGHT: float | None = None
+#: ``method="auto"``: a run whose sensitivity system has at most this many states
+#: (n_x·(1 + n_free)) integrates the sensitivity equations written out as one ODE; larger
+#: ones use CasADi's derivatives of the integrator. Measured (one Jacobian, 2 cores, load ~3):
+#: written out 0.09 s vs 0.26 s on Brannmark_JBC2010 (144 states per run), 0.63 s vs 1.07 s on
+#: Bachmann_MSB2011 (700), but 3.1 s vs 1.0 s on Lucarelli_CellSystems2018 (~2300).
+AUGMENTED_MAX_STATES = 1500
 #: Extra options of CasADi's CVODES interface (see casadi.doc_integrator('cvodes')).
 CVODES_OPTIONS: dict[str, Any] = {}
+#: Extra options of the CasADi functions of ``method="casadi-ad"`` (e.g. ``max_num_dir``).
 FUNCTION_OPTIONS: dict[str, Any] = {}
 
 
@@ -482,6 +502,13 @@ def _fold(op: Any, args: list[Any]) -> Any:
 # ------------------------------------------------------------------------------------------------
 # runs of a PEtab problem with forward sensitivities
 # ------------------------------------------------------------------------------------------------
+def _numeric(expression: Any, model: SymbolicModel, p: np.ndarray) -> float:
+    """Value of an SX expression of the model constants at *p*."""
+    import casadi as ca
+
+    return float(ca.Function("value", [model.p], [expression])(p))
+
+
 def _checkpoints(start: float) -> np.ndarray:
     """libRoadRunner's steady-state checkpoints after *start*: start+1, +3, +7, … (≤ 1e9)."""
     out, t, step = [], start, 1.0
@@ -493,8 +520,10 @@ def _checkpoints(start: float) -> np.ndarray:
 
 
 class _Run:
-    """One PEtab run (pre-equilibration + simulation condition) as a CasADi function
-    ``(u_free, u_fixed, T) -> outputs`` and its Jacobian in ``u_free``."""
+    """One PEtab run (pre-equilibration + simulation condition): CasADi functions
+    ``(u_free, u_fixed, T) -> outputs`` and their Jacobian in ``u_free`` (``u``: the entries
+    of theta_ext the run's conditions read; ``T``: the pre-equilibration time), and the
+    written-out sensitivity equations (:meth:`augmented`)."""
 
     def __init__(
         self,
@@ -505,6 +534,7 @@ class _Run:
         rtol: float,
         atol: float,
         theta: np.ndarray,
+        shared: dict[tuple, Any] | None = None,
     ) -> None:
         import casadi as ca
 
@@ -541,15 +571,23 @@ class _Run:
                 values[constant_index[pid]] = u(int(src))
             return ca.vertcat(*values)
 
-        def numeric_constants(condition: str) -> np.ndarray:
+        def numeric_constants(condition: str, at: np.ndarray = theta) -> np.ndarray:
+            """Model constants of *condition* at the parameter vector *at* (default: the
+            build point, which fixes the switch times)."""
             values = model.constant_values.copy()
             for pid, src in zip(
                 spec.model_param_ids, spec.condition_params[condition], strict=True
             ):
-                values[constant_index[pid]] = theta[int(src)]
+                values[constant_index[pid]] = at[int(src)]
             return values
 
         state_index = {sid: k for k, sid in enumerate(model.state_ids)}
+        for condition in conditions:
+            for selection, _ in spec.condition_species[condition]:
+                if selection.strip("[]") not in state_index:
+                    raise UnsupportedModel(
+                        f"condition {condition!r} sets the fixed species {selection.strip('[]')!r}"
+                    )
 
         def apply_species(x: Any, condition: str, p: Any) -> Any:
             for selection, src in spec.condition_species[condition]:
@@ -613,99 +651,311 @@ class _Run:
                 x = xf[:, -1]
             return states, x
 
-        T = ca.MX.sym("T")
         self.preeq_start = 0.0
         if run.preeq is not None:
-            p_pre = constants(run.preeq)
-            x = apply_species(x0_fun(p_pre), run.preeq, p_pre)
             pre_switches = switch_times(run.preeq, 0.0, _PREEQ_MAX_TIME)
-            start = 0.0
-            if pre_switches:
-                _, x = integrate(x, p_pre, 0.0, np.array(pre_switches), run.preeq)
-                start = pre_switches[-1]
-            self.preeq_start = start
-            # the last stretch to the steady state in scaled time: t = start + tau·(T - start)
-            tau = ca.SX.sym("tau")
-            Ts = ca.SX.sym("Ts")
-            scaled = {
-                "x": model.x,
-                "p": ca.vertcat(model.p, Ts),
-                "t": tau,
-                "ode": (Ts - start) * ca.substitute(model.rhs, model.t, start + tau * (Ts - start)),
-            }
-            pre = ca.integrator("preeq", "cvodes", scaled, 0.0, [1.0], opts)
-            x_pre_start = x
-            x = pre(x0=x, p=ca.vertcat(p_pre, T))["xf"]
-            # numeric search of the steady-state time
-            probe_in = [uf, ug]
-            self._preeq_probe = ca.Function("probe", probe_in, [x_pre_start, p_pre])
-            self._rhs = ca.Function("rhs", [model.t, model.x, model.p], [model.rhs])
-            self._probe_dae = dae
-            self._probe_opts = opts
-            p_sim = constants(run.sim)
-            x = apply_species(x, run.sim, p_sim)
-        else:
-            p_sim = constants(run.sim)
-            x = apply_species(x0_fun(p_sim), run.sim, p_sim)
-        outputs = ca.Function(
-            "y",
-            [model.t, model.x, model.p],
-            [
-                ca.vertcat(
-                    *[
-                        model.expression(c.strip("[]"), concentration=c.startswith("["))
-                        for c in spec.columns
-                    ]
-                )
-                if spec.columns
-                else ca.vertcat(model.t)
-            ],
-        )
-        rows = []
-        later = self.times[self.times > 0]
-        if (self.times == 0).any():
-            rows.append(outputs(0.0, x, p_sim))
-        if later.size:
-            states, _ = integrate(x, p_sim, 0.0, later, run.sim)
-            rows.extend(outputs(float(t), s, p_sim) for t, s in zip(later, states, strict=True))
-        out = ca.vertcat(*[ca.transpose(r) for r in rows])  # (n_times, n_columns)
-        flat = ca.reshape(ca.transpose(out), -1, 1)  # row-major flattening
+            self.preeq_start = pre_switches[-1] if pre_switches else 0.0
         self.n_columns = max(len(spec.columns), 1)
-        self.value = ca.Function("run", [uf, ug, T], [flat])
+        self.n_outputs = self.times.size * self.n_columns
+        self._rhs = ca.Function("rhs", [model.t, model.x, model.p], [model.rhs])
+        self._probe_dae = dae
+        self._probe_opts = opts
+        self._context = {
+            "model": model,
+            "spec": spec,
+            "opts": opts,
+            "numeric_constants": numeric_constants,
+            "switch_times": switch_times,
+            "state_index": state_index,
+            "constant_index": constant_index,
+        }
+        # integrators and sensitivity systems, shared by the runs of one provider (same model,
+        # tolerances; keyed by what makes them differ: phase, parameter mapping, output times)
+        self._integrators: dict[tuple, Any] = {} if shared is None else shared
+        self._augmented: dict[str, Any] | None = None
 
-        # forward sensitivities (ad_weight 0): CasADi would pick adjoints for runs with fewer
-        # outputs than parameters, which failed (mxstep in the backward problem) on Brannmark
-        def jacobian_function(weight: float | None) -> Any:
-            opts = {} if weight is None else {"ad_weight": weight, "ad_weight_sp": weight}
-            base = ca.Function(
-                "vrun", [uf, ug, T], [flat], ["uf", "ug", "T"], ["y"], opts | FUNCTION_OPTIONS
+        def build_ad() -> None:
+            """The run as a CasADi MX graph through CVODES integrators (``casadi-ad``);
+            built on first use: the written-out method never needs it."""
+            T = ca.MX.sym("T")
+            if run.preeq is not None:
+                p_pre = constants(run.preeq)
+                x = apply_species(x0_fun(p_pre), run.preeq, p_pre)
+                pre_switches = switch_times(run.preeq, 0.0, _PREEQ_MAX_TIME)
+                start = 0.0
+                if pre_switches:
+                    _, x = integrate(x, p_pre, 0.0, np.array(pre_switches), run.preeq)
+                    start = pre_switches[-1]
+                # the last stretch to the steady state in scaled time: t = start + tau·(T - start)
+                tau = ca.SX.sym("tau")
+                Ts = ca.SX.sym("Ts")
+                scaled = {
+                    "x": model.x,
+                    "p": ca.vertcat(model.p, Ts),
+                    "t": tau,
+                    "ode": (Ts - start)
+                    * ca.substitute(model.rhs, model.t, start + tau * (Ts - start)),
+                }
+                pre = ca.integrator("preeq", "cvodes", scaled, 0.0, [1.0], opts)
+                x_pre_start = x
+                x = pre(x0=x, p=ca.vertcat(p_pre, T))["xf"]
+                # numeric search of the steady-state time
+                probe_in = [uf, ug]
+                self._preeq_probe = ca.Function("probe", probe_in, [x_pre_start, p_pre])
+                p_sim = constants(run.sim)
+                x = apply_species(x, run.sim, p_sim)
+            else:
+                p_sim = constants(run.sim)
+                x = apply_species(x0_fun(p_sim), run.sim, p_sim)
+            outputs = ca.Function(
+                "y",
+                [model.t, model.x, model.p],
+                [
+                    ca.vertcat(
+                        *[
+                            model.expression(c.strip("[]"), concentration=c.startswith("["))
+                            for c in spec.columns
+                        ]
+                    )
+                    if spec.columns
+                    else ca.vertcat(model.t)
+                ],
             )
-            return base.factory("jrun", ["uf", "ug", "T"], ["y", "jac:y:uf"])
+            rows = []
+            later = self.times[self.times > 0]
+            if (self.times == 0).any():
+                rows.append(outputs(0.0, x, p_sim))
+            if later.size:
+                states, _ = integrate(x, p_sim, 0.0, later, run.sim)
+                rows.extend(outputs(float(t), s, p_sim) for t, s in zip(later, states, strict=True))
+            out = ca.vertcat(*[ca.transpose(r) for r in rows])  # (n_times, n_columns)
+            flat = ca.reshape(ca.transpose(out), -1, 1)  # row-major flattening
+            self.value = ca.Function("run", [uf, ug, T], [flat])
 
-        self.n_outputs = int(flat.numel())
-        self.forward = jacobian_function(0.0)
-        # CasADi's own choice: adjoints when a run has fewer outputs than free parameters
-        self.adjoint = (
-            jacobian_function(None)
-            if AD_WEIGHT is None and self.n_outputs < self.free.size
-            else None
-        )
+            def jacobian_function(weight: float | None) -> Any:
+                opts = {} if weight is None else {"ad_weight": weight, "ad_weight_sp": weight}
+                base = ca.Function(
+                    "vrun", [uf, ug, T], [flat], ["uf", "ug", "T"], ["y"], opts | FUNCTION_OPTIONS
+                )
+                return base.factory("jrun", ["uf", "ug", "T"], ["y", "jac:y:uf"])
 
-    def steady_time(self, uf: np.ndarray, ug: np.ndarray, rtol_ss: float, atol_ss: float) -> float:
-        """First checkpoint where the pre-equilibration is steady (libRoadRunner's rule)."""
+            self.forward = jacobian_function(0.0)
+            # CasADi's own choice: adjoints when a run has fewer outputs than free parameters
+            self.adjoint = (
+                jacobian_function(None)
+                if AD_WEIGHT is None and self.n_outputs < self.free.size
+                else None
+            )
+
+        self._build_ad = build_ad
+        self._ad_built = False
+
+    def ensure_ad(self) -> None:
+        """Build the CasADi-AD functions (:attr:`value`, :attr:`forward`, :attr:`adjoint`)."""
+        if not self._ad_built:
+            self._build_ad()
+            self._ad_built = True
+
+    # -- the sensitivity equations written out (no AD through the integrator) -----------------
+    def _build_augmented(self) -> dict[str, Any]:
+        """SX of the states and their sensitivities to the run's free parameters,
+        ``z = [x; vec(S)]``, ``dS/dt = ∂f/∂x·S + ∂f/∂p·M`` with ``M = ∂p/∂u_free`` (0/1) of
+        each condition; one CVODES ODE of ``n_x·(1 + n_free)`` states."""
         import casadi as ca
 
+        ctx = self._context
+        model, spec = ctx["model"], ctx["spec"]
+        n_x, n_f = len(model.state_ids), self.free.size
+        free_pos = {int(i): k for k, i in enumerate(self.free)}
+        derivatives = self._integrators.get(("model",))
+        if derivatives is None:
+            columns = list(spec.columns) or ["time"]
+            y = ca.vertcat(
+                *[model.expression(c.strip("[]"), concentration=c.startswith("[")) for c in columns]
+            )
+            derivatives = self._integrators[("model",)] = (
+                ca.jacobian(model.rhs, model.x),
+                ca.jacobian(model.rhs, model.p),
+                y,
+                ca.jacobian(y, model.x),
+                ca.jacobian(y, model.p),
+                ca.jacobian(model.x0, model.p),
+            )
+        jac_x, jac_p, y, y_x, y_p, x0_p = derivatives
+        sens = ca.SX.sym("S", n_x, n_f)
+        out: dict[str, Any] = {"n_x": n_x, "n_f": n_f, "free_pos": free_pos}
+        for phase, condition in (("pre", self.run.preeq), ("sim", self.run.sim)):
+            if condition is None:
+                continue
+            mapping = np.zeros((len(model.constant_ids), n_f))
+            for pid, src in zip(
+                spec.model_param_ids, spec.condition_params[condition], strict=True
+            ):
+                if int(src) in free_pos:
+                    mapping[ctx["constant_index"][pid], free_pos[int(src)]] = 1.0
+            key = (
+                "aug",
+                phase,
+                mapping.shape,
+                mapping.tobytes(),
+                self.preeq_start if phase == "pre" else None,
+            )
+            if key in self._integrators:
+                out[phase] = self._integrators[key]
+                if phase == "sim":
+                    out["y"] = self._integrators[key]["y"]
+                else:
+                    out["pre_scaled"] = self._integrators[key]["scaled"]
+                continue
+            m = ca.DM(mapping)
+            ode = ca.vertcat(model.rhs, ca.vec(ca.mtimes(jac_x, sens) + ca.mtimes(jac_p, m)))
+            z = ca.vertcat(model.x, ca.vec(sens))
+            out[phase] = self._integrators[key] = {
+                "key": key,
+                "dae": {"x": z, "p": model.p, "t": model.t, "ode": ode},
+                "x0": ca.Function("x0s", [model.p], [model.x0, ca.mtimes(x0_p, m)]),
+            }
+            if phase == "sim":
+                out["y"] = out[phase]["y"] = ca.Function(
+                    "ys",
+                    [model.t, model.x, model.p, sens],
+                    [
+                        y,
+                        ca.mtimes(y_x, sens) + ca.mtimes(y_p, m),
+                    ],
+                )
+            if phase == "pre":
+                tau, ts = ca.SX.sym("tau"), ca.SX.sym("Ts")
+                start = self.preeq_start
+                out["pre_scaled"] = out[phase]["scaled"] = {
+                    "x": z,
+                    "p": ca.vertcat(model.p, ts),
+                    "t": tau,
+                    "ode": (ts - start) * ca.substitute(ode, model.t, start + tau * (ts - start)),
+                }
+        return out
+
+    def _integrator(self, key: tuple, dae: dict[str, Any], t0: float, tout: list[float]) -> Any:
+        import casadi as ca
+
+        fun = self._integrators.get(key)
+        if fun is None:
+            opts = self._context["opts"]
+            fun = ca.integrator(f"aug{len(self._integrators)}", "cvodes", dae, t0, tout, opts)
+            self._integrators[key] = fun
+        return fun
+
+    def augmented(
+        self, theta: np.ndarray, rtol_ss: float, atol_ss: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs (flat, row-major) and their Jacobian in the free parameters (natural
+        scale), integrating the sensitivity equations as one ODE (the pre-equilibration time
+        found on the states alone, by :meth:`steady_time_from`)."""
+        if self._augmented is None:
+            self._augmented = self._build_augmented()
+        aug, ctx = self._augmented, self._context
+        model, spec = ctx["model"], ctx["spec"]
+        n_x, n_f, free_pos = aug["n_x"], aug["n_f"], aug["free_pos"]
+        state_index = ctx["state_index"]
+
+        def overrides(x: np.ndarray, sens: np.ndarray, condition: str, p: np.ndarray) -> None:
+            for selection, src in spec.condition_species[condition]:
+                sid = selection.strip("[]")
+                is_amount, volume = model._conversions[sid]
+                factor = 1.0
+                if selection.startswith("[") and is_amount:
+                    factor = float(_numeric(volume, model, p))
+                elif not selection.startswith("[") and not is_amount:
+                    factor = 1.0 / float(_numeric(volume, model, p))
+                k = state_index[sid]
+                x[k] = theta[int(src)] * factor
+                sens[k, :] = 0.0
+                if int(src) in free_pos:
+                    sens[k, free_pos[int(src)]] = factor
+
+        def split(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return z[:n_x].copy(), z[n_x:].reshape((n_x, n_f), order="F").copy()
+
+        def join(x: np.ndarray, sens: np.ndarray) -> np.ndarray:
+            return np.concatenate([x, sens.ravel(order="F")])
+
+        def integrate(z: np.ndarray, p: np.ndarray, phase: str, grid: list[float], condition: str):
+            bounds = [0.0, *ctx["switch_times"](condition, 0.0, grid[-1]), grid[-1]]
+            states = []
+            for a, b in itertools.pairwise(bounds):
+                inside = [t for t in grid if a < t <= b]
+                tout = sorted(set(inside) | {b})
+                fun = self._integrator(
+                    (aug[phase]["key"], a, tuple(tout)), aug[phase]["dae"], a, tout
+                )
+                zf = np.asarray(fun(x0=z, p=p)["xf"])
+                states.extend(zf[:, tout.index(t)] for t in inside)
+                z = zf[:, -1]
+            return states, z
+
+        run = self.run
+        if run.preeq is not None:
+            p_pre = ctx["numeric_constants"](run.preeq, theta)
+            x0, s0 = aug["pre"]["x0"](p_pre)
+            x, sens = np.asarray(x0).ravel(), np.asarray(s0).reshape(n_x, n_f)
+            overrides(x, sens, run.preeq, p_pre)
+            z = join(x, sens)
+            switches = ctx["switch_times"](run.preeq, 0.0, _PREEQ_MAX_TIME)
+            if switches:
+                _, z = integrate(z, p_pre, "pre", switches, run.preeq)
+            T = self.steady_time_from(z[:n_x], p_pre, rtol_ss, atol_ss)
+            fun = self._integrator((aug["pre"]["key"], "scaled"), aug["pre_scaled"], 0.0, [1.0])
+            z = np.asarray(fun(x0=z, p=np.concatenate([p_pre, [T]]))["xf"]).ravel()
+            x, sens = split(z)
+            p_sim = ctx["numeric_constants"](run.sim, theta)
+        else:
+            p_sim = ctx["numeric_constants"](run.sim, theta)
+            x0, s0 = aug["sim"]["x0"](p_sim)
+            x, sens = np.asarray(x0).ravel(), np.asarray(s0).reshape(n_x, n_f)
+        overrides(x, sens, run.sim, p_sim)
+        values, derivatives = [], []
+        if (self.times == 0).any():
+            y, dy = aug["y"](0.0, x, p_sim, sens)
+            values.append(np.asarray(y).ravel())
+            derivatives.append(np.asarray(dy).reshape(-1, n_f))
+        later = [float(t) for t in self.times if t > 0]
+        if later:
+            states, _ = integrate(join(x, sens), p_sim, "sim", later, run.sim)
+            for t, z in zip(later, states, strict=True):
+                xs, ss = split(np.asarray(z).ravel())
+                y, dy = aug["y"](t, xs, p_sim, ss)
+                values.append(np.asarray(y).ravel())
+                derivatives.append(np.asarray(dy).reshape(-1, n_f))
+        return np.concatenate(values), np.vstack(derivatives)
+
+    def steady_time(self, uf: np.ndarray, ug: np.ndarray, rtol_ss: float, atol_ss: float) -> float:
+        """First checkpoint where the pre-equilibration is steady (libRoadRunner's rule);
+        0 without pre-equilibration."""
         if self.run.preeq is None:
             return 0.0
+        self.ensure_ad()
         x0, p = self._preeq_probe(uf, ug)
-        grid = _checkpoints(self.preeq_start)
-        fun = ca.integrator(
-            "probe", "cvodes", self._probe_dae, self.preeq_start, list(grid), self._probe_opts
+        return self.steady_time_from(
+            np.asarray(x0).ravel(), np.asarray(p).ravel(), rtol_ss, atol_ss
         )
+
+    def steady_time_from(
+        self, x0: np.ndarray, p: np.ndarray, rtol_ss: float, atol_ss: float
+    ) -> float:
+        """:meth:`steady_time` from the states *x0* at :attr:`preeq_start` and constants *p*."""
+        import casadi as ca
+
+        grid = _checkpoints(self.preeq_start)
+        key = ("probe", self.preeq_start)
+        fun = self._integrators.get(key)
+        if fun is None:
+            fun = ca.integrator(
+                "probe", "cvodes", self._probe_dae, self.preeq_start, list(grid), self._probe_opts
+            )
+            self._integrators[key] = fun
         xs = np.asarray(fun(x0=x0, p=p)["xf"])
-        p_num = np.asarray(p).ravel()
         for k, t in enumerate(grid):
-            rates = np.asarray(self._rhs(t, xs[:, k], p_num)).ravel()
+            rates = np.asarray(self._rhs(t, xs[:, k], p)).ravel()
             if np.all(np.abs(rates) <= atol_ss + rtol_ss * np.abs(xs[:, k])):
                 return float(t)
         raise SimulationError(
@@ -725,9 +975,18 @@ class CasadiSensitivities:
         ``rtol``/``atol``, concentration units).
     rtol_ss, atol_ss
         Steady-state test of pre-equilibrations (the problem's ordinary values).
+    method
+        ``"augmented"``: the sensitivity equations ``dS/dt = ∂f/∂x·S + ∂f/∂p`` written out
+        and integrated with the states as one CVODES ODE (exact Jacobian of the augmented
+        system); ``"casadi-ad"``: CasADi's derivatives of its CVODES integrator (forward
+        sensitivities, or adjoints for runs with fewer outputs than parameters); ``"auto"``
+        (default): augmented for runs of at most :data:`AUGMENTED_MAX_STATES` sensitivity
+        states, CasADi's otherwise.
 
     Raises
     ------
+    ValueError
+        For an unknown *method*.
     UnsupportedModel
         If the SBML model uses a feature this route does not differentiate (see the module).
     ImportError
@@ -752,21 +1011,30 @@ class CasadiSensitivities:
         atol: float | None = None,
         rtol_ss: float = 1e-8,
         atol_ss: float = 1e-11,
+        method: str = "auto",
     ) -> None:
         t0 = _time.perf_counter()
         self.problem = problem
         self._model: SymbolicModel | None = SymbolicModel.from_sbml(problem.sbml)
         self._fixed_tolerances = (rtol, atol)
         self.rtol_ss, self.atol_ss = rtol_ss, atol_ss
+        if method not in ("auto", "augmented", "casadi-ad"):
+            raise ValueError(
+                f"method must be 'auto', 'augmented' or 'casadi-ad', received {method!r}"
+            )
+        self.method = method
         self._free = np.asarray(problem._free, dtype=np.intp)
         self._free_set = {int(i) for i in self._free}
         self._scales = np.asarray(problem._free_scales)
         self._runs: dict[int, _Run] = {}
         self._built_for: tuple[float, float] | None = None
+        self._shared: dict[tuple, Any] = {}
         self._cache_key: bytes | None = None
         self._cache: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
         self.n_failures = 0
         self.n_adjoint_failures = 0
+        #: run index -> why this route does not handle it (finite differences there)
+        self.unsupported_runs: dict[int, str] = {}
         self.setup_seconds = _time.perf_counter() - t0
         self.build_seconds = 0.0
 
@@ -780,7 +1048,7 @@ class CasadiSensitivities:
     def __getstate__(self) -> dict[str, Any]:
         # CasADi objects are not picklable: a worker process rebuilds them on first use
         state = self.__dict__.copy()
-        state.update(_model=None, _runs={}, _cache_key=None, _cache={})
+        state.update(_model=None, _runs={}, _shared={}, _built_for=None, _cache_key=None, _cache={})
         return state
 
     @property
@@ -795,11 +1063,19 @@ class CasadiSensitivities:
 
     def _run(self, k: int, theta: np.ndarray) -> _Run:
         if self._built_for != self.tolerances:
-            self._runs, self._built_for = {}, self.tolerances
+            self._runs, self._built_for, self._shared = {}, self.tolerances, {}
         run = self._runs.get(k)
         if run is None:
             t0 = _time.perf_counter()
-            run = _Run(self.model, self.problem.spec, k, self._free_set, *self._built_for, theta)
+            run = _Run(
+                self.model,
+                self.problem.spec,
+                k,
+                self._free_set,
+                *self._built_for,
+                theta,
+                self._shared,
+            )
             self._runs[k] = run
             self.build_seconds += _time.perf_counter() - t0
         return run
@@ -809,26 +1085,44 @@ class CasadiSensitivities:
         t0 = _time.perf_counter()
         theta = self.problem._theta(self.problem.nominal_x)
         for k in range(len(self.problem.spec.runs)):
-            self._run(k, theta)
+            try:
+                self._run(k, theta)
+            except UnsupportedModel as exc:
+                self.unsupported_runs[k] = str(exc)
         return _time.perf_counter() - t0
 
     def run_jacobian(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Outputs of run *k* at *x* (shape ``(n_times, n_columns)``) and their derivatives
         in the run's free table parameters (natural scale; ``(n_times·n_columns, n_free)``),
-        or ``None`` if CVODES fails."""
+        or ``None`` if CVODES fails or the run uses a feature this route does not handle
+        (named in :attr:`unsupported_runs`)."""
         x = np.asarray(x, dtype=float)
         key = x.tobytes() + repr(self.tolerances).encode()
         if key != self._cache_key:
             self._cache_key, self._cache = key, {}
         if k in self._cache:
             return self._cache[k]
+        if k in self.unsupported_runs:
+            return None
         theta = self.problem._theta(x)
-        run = self._run(k, theta)
+        try:
+            run = self._run(k, theta)
+        except UnsupportedModel as exc:
+            self.unsupported_runs[k] = str(exc)
+            return None
         uf, ug = theta[run.free], theta[run.fixed]
         try:
-            T = run.steady_time(uf, ug, self.rtol_ss, self.atol_ss)
             value = jac = None
-            if run.adjoint is not None:
+            augmented = self.method == "augmented" or (
+                self.method == "auto"
+                and len(self.model.state_ids) * (1 + run.free.size) <= AUGMENTED_MAX_STATES
+            )
+            if augmented:
+                value, jac = run.augmented(theta, self.rtol_ss, self.atol_ss)
+            else:
+                run.ensure_ad()
+                T = run.steady_time(uf, ug, self.rtol_ss, self.atol_ss)
+            if not augmented and run.adjoint is not None:
                 try:
                     value, jac = run.adjoint(uf, ug, T)
                 except RuntimeError:
@@ -876,6 +1170,7 @@ class CasadiSensitivities:
         run = self._run(k, theta)
         uf, ug = theta[run.free], theta[run.fixed]
         T = run.steady_time(uf, ug, self.rtol_ss, self.atol_ss)
+        run.ensure_ad()
         return np.asarray(run.value(uf, ug, T)).reshape(-1, run.n_columns)
 
 
@@ -926,16 +1221,20 @@ def choose_gradient(
     *,
     repeats: int = 2,
     agreement: float = 0.05,
-    margin: float = 0.9,
+    max_slowdown: float = 2.5,
     seed: int = 0,
 ) -> GradientChoice:
-    """Measure both Jacobian routes at *x* and pick the faster one that is accurate.
+    """Measure both Jacobian routes near the nominal point and pick the accurate one unless it
+    is much slower.
 
-    Rule: sensitivities are used only if the model is supported, every run integrates, the
-    two Jacobians agree (relative Frobenius difference ≤ *agreement*; finite differences at
-    the problem's step are accurate to ~1e-3 there) and one sensitivity Jacobian takes less
-    than *margin* × one finite-difference Jacobian (median of *repeats*). Otherwise finite
-    differences. The probe costs ``repeats`` Jacobians of each route plus the setup.
+    Rule: sensitivities if the model translates, no run fails in CVODES, the two Jacobians
+    agree (relative Frobenius difference ≤ *agreement*: a check against translation errors)
+    and one sensitivity Jacobian costs at most *max_slowdown* × one finite-difference Jacobian
+    (medians of *repeats*); finite differences otherwise. Accuracy comes first because the
+    finite differences are not accurate (benchmarks/petab_gradients.py, against central
+    differences at CVODE rtol 1e-10: relative Jacobian errors 2e-3 to 4e-2 on Boehm, Brannmark,
+    Lucarelli and Bachmann, against 4e-6 to 5e-5 by sensitivities), and the accuracy shows in
+    fits. The probe costs the setup, one warm-up and *repeats* Jacobians of each route.
 
     Parameters
     ----------
@@ -944,7 +1243,7 @@ def choose_gradient(
     x
         Probe point (default: the nominal parameters moved by a seeded uniform ±0.05 on
         their scales, clipped to the bounds).
-    repeats, agreement, margin
+    repeats, agreement, max_slowdown
         See above.
     seed
         Seed of the default probe point.
@@ -964,14 +1263,15 @@ def choose_gradient(
         try:
             provider = CasadiSensitivities(problem)
             provider.build_all()
+            problem.update_inner(x)
+            problem.sensitivities = provider
+            problem.jacobian(x)  # warm-up: builds what the first evaluation builds
         except (UnsupportedModel, ImportError) as exc:
             return GradientChoice("finite differences", None, f"sensitivities unavailable: {exc}")
         setup = _time.perf_counter() - t0
-        problem.sensitivities = None
-        problem.update_inner(x)
-        fd_time, jac_fd = _median_time(problem.jacobian, points)
-        problem.sensitivities = provider
         sens_time, jac_s = _median_time(problem.jacobian, points)
+        problem.sensitivities = None
+        fd_time, jac_fd = _median_time(problem.jacobian, points)
         diff = float(np.linalg.norm(jac_s - jac_fd) / max(np.linalg.norm(jac_fd), 1e-300))
         numbers = {
             "fd_seconds": fd_time,
@@ -983,6 +1283,11 @@ def choose_gradient(
             f"one Jacobian: {sens_time:.3g} s by sensitivities, {fd_time:.3g} s by finite "
             f"differences; relative difference {diff:.2g}"
         )
+        if provider.unsupported_runs:
+            first = next(iter(provider.unsupported_runs.values()))
+            summary += (
+                f"; {len(provider.unsupported_runs)} runs stay on finite differences ({first})"
+            )
         if provider.n_failures:
             return GradientChoice(
                 "finite differences",
@@ -992,22 +1297,28 @@ def choose_gradient(
             )
         if not diff <= agreement:
             return GradientChoice("finite differences", None, "disagree: " + summary, **numbers)
-        if sens_time < margin * fd_time:
-            return GradientChoice("sensitivities", provider, "faster: " + summary, **numbers)
-        return GradientChoice("finite differences", None, "not faster: " + summary, **numbers)
+        if sens_time <= max_slowdown * fd_time:
+            return GradientChoice("sensitivities", provider, summary, **numbers)
+        return GradientChoice(
+            "finite differences",
+            None,
+            f"sensitivities over {max_slowdown:g}x slower: " + summary,
+            **numbers,
+        )
     finally:
         problem.sensitivities = saved
         problem.reset()
 
 
 def use_fastest_gradient(problem: PetabProblem, x: np.ndarray | None = None) -> GradientChoice:
-    """:func:`choose_gradient`, then set ``problem.sensitivities`` to the chosen provider.
+    """:func:`choose_gradient`, then set ``problem.sensitivities`` to the chosen provider
+    (``None``: finite differences).
 
     Examples
     --------
     >>> problem = load_petab("Boehm_JProteomeRes2014.yaml")  # doctest: +SKIP
     >>> use_fastest_gradient(problem).route  # doctest: +SKIP
-    'finite differences'
+    'sensitivities'
     """
     choice = choose_gradient(problem, x)
     problem.sensitivities = choice.sensitivities

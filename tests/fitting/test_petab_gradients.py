@@ -120,15 +120,20 @@ def decay_problem(directory: Path, **kwargs: Any):
     return load_petab(write_problem(directory, sbml_of(DECAY), tables), **kwargs)
 
 
-def test_decay_sensitivities_match_the_closed_form(tmp_path: Path) -> None:
+METHODS = ["augmented", "casadi-ad"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_decay_sensitivities_match_the_closed_form(tmp_path: Path, method: str) -> None:
     """dA/dlog10 k = −t·k·ln10·A and dA/dA0 = A/A0, A0 set by an initial assignment."""
     problem = decay_problem(tmp_path)
     assert problem.parameter_names == ("k", "A0")
-    sens = CasadiSensitivities(problem, rtol=1e-10, atol=1e-12)
+    sens = CasadiSensitivities(problem, rtol=1e-10, atol=1e-12, method=method)
     x = np.array([math.log10(0.4), 7.0])
     t = np.array(DECAY_TIMES)
     a = 7.0 * np.exp(-0.4 * t)
     runs = np.array([0])
+    sens(problem.nominal_x, 0, runs)  # built at another point than the one checked
     (d_k,) = sens(x, 0, runs)
     (d_a0,) = sens(x, 1, runs)
     assert_allclose(d_k[:, 0], -t * 0.4 * LN10 * a, rtol=1e-6, atol=1e-10)
@@ -178,9 +183,13 @@ def preeq_step_problem(directory: Path):
     return load_petab(write_problem(directory, sbml_of(PREEQ_STEP), tables))
 
 
-def test_preequilibration_and_step_match_the_closed_form(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", METHODS)
+def test_preequilibration_and_step_match_the_closed_form(tmp_path: Path, method: str) -> None:
     problem = preeq_step_problem(tmp_path)
-    sens = CasadiSensitivities(problem, rtol=1e-10, atol=1e-12, rtol_ss=1e-12, atol_ss=1e-14)
+    sens = CasadiSensitivities(
+        problem, rtol=1e-10, atol=1e-12, rtol_ss=1e-12, atol_ss=1e-14, method=method
+    )
+    sens(problem.nominal_x, 0, np.array([0]))  # built at another point than the one checked
     kb, kp, kd = 0.8, 1.5, 0.7
     x = np.array([math.log10(kb), math.log10(kp), math.log(kd)])
     t = problem.spec.runs[0].times
@@ -291,3 +300,40 @@ def test_tolerances_follow_the_problem(tmp_path: Path) -> None:
     exact = -np.array(DECAY_TIMES) * 0.3 * LN10 * 10.0 * np.exp(-0.3 * np.array(DECAY_TIMES))
     assert np.abs(tight[:, 0] - exact).max() <= np.abs(loose[:, 0] - exact).max()
     assert_allclose(tight[:, 0], exact, rtol=1e-6, atol=1e-9)
+
+
+def test_unknown_method_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="method must be"):
+        CasadiSensitivities(decay_problem(tmp_path), method="adjoint")
+
+
+def test_a_run_the_route_cannot_handle_falls_back_to_finite_differences(tmp_path: Path) -> None:
+    """A condition that sets a boundary species: that run's columns come from finite
+    differences, the Jacobian stays right."""
+    boundary = DECAY.replace("  J1: A -> ; k*A", "  J1: A + $E -> $E; k*A*E\n  E = 1")
+    tables_problem = decay_problem(tmp_path)  # for its tables
+    directory = tmp_path / "boundary"
+    directory.mkdir()
+    tables = {
+        "conditions": [{"conditionId": "c0", "conditionName": "", "E": 1.5}],
+        "observables": [{"observableId": "obs_A", "observableFormula": "A", "noiseFormula": "0.1"}],
+        "measurements": [
+            {
+                "observableId": "obs_A",
+                "simulationConditionId": "c0",
+                "measurement": float(y),
+                "time": t,
+            }
+            for t, y in zip(DECAY_TIMES, tables_problem.spec.y, strict=True)
+        ],
+        "parameters": [parameter("k", "log10", 0.3), parameter("A0", "lin", 10.0, 0.1, 100.0)],
+    }
+    problem = load_petab(write_problem(directory, sbml_of(boundary), tables))
+    sens = CasadiSensitivities(problem)
+    x = problem.nominal_x
+    assert sens(x, 0, np.array([0])) is None
+    assert "fixed species" in sens.unsupported_runs[0]
+    problem.sensitivities = sens
+    with_hook = problem.jacobian(x)
+    problem.sensitivities = None
+    assert_allclose(with_hook, problem.jacobian(x))
