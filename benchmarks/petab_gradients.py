@@ -16,6 +16,8 @@ units, inside the bounds), and what :func:`choose_gradient` picks:
 
     python benchmarks/petab_gradients.py --repeats 5
     python benchmarks/petab_gradients.py --problems Boehm_JProteomeRes2014 --repeats 20
+    python benchmarks/petab_gradients.py --problems Boehm_JProteomeRes2014 Brannmark_JBC2010 \
+        --fit-starts 12 --seed 2     # fits with each route -> petab_gradients_fits.json
 
 Writes benchmarks/results/petab_gradients.json and prints a table. The machine's load
 average is recorded: timings on a shared machine are noisy (medians are reported).
@@ -164,15 +166,66 @@ def measure(name: str, repeats: int, seed: int) -> dict:
     return out
 
 
+def fits(name: str, n_starts: int, seed: int) -> dict:
+    """Multistart fits with finite differences and with sensitivities (same seed, one
+    process, the problem's own fit options): wall time and the nllh of every start."""
+    from paracrine.fitting import fit_multistart
+    from paracrine.fitting.petab import load_petab
+    from paracrine.fitting.petab.gradients import CasadiSensitivities
+
+    out: dict = {"problem": name, "n_starts": n_starts, "seed": seed}
+    for route in ("fd", "sensitivities"):
+        problem = load_petab(SHARED / name / f"{name}.yaml")
+        options = problem.configure_for_fitting()
+        if route == "sensitivities":
+            problem.sensitivities = CasadiSensitivities(problem)
+        t0 = time.perf_counter()
+        result = fit_multistart(
+            problem, n_starts=n_starts, seed=seed, workers=1, progress=False, options=options
+        )
+        nllh = sorted(float(s.nllh) for s in result.starts if np.isfinite(s.nllh))
+        out[route] = {"wall_seconds": time.perf_counter() - t0, "nllh": nllh}
+    best = min(min(out[r]["nllh"], default=np.inf) for r in ("fd", "sensitivities"))
+    out["best_nllh"] = best
+    for route in ("fd", "sensitivities"):
+        values = np.array(out[route]["nllh"])
+        out[route]["within_0.01_of_best"] = int(np.sum(values <= best + 0.01))
+        out[route]["within_0.1_of_best"] = int(np.sum(values <= best + 0.1))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=RESULTS / "petab_gradients.json")
+    parser.add_argument(
+        "--fit-starts",
+        type=int,
+        default=0,
+        help="instead of the gradient table: multistart fits with each route (this many "
+        "starts per problem), written to petab_gradients_fits.json",
+    )
     args = parser.parse_args()
     if not SHARED.exists():
         raise SystemExit(f"{SHARED} not found: the public PEtab problems are needed")
+    if args.fit_starts:
+        record = {
+            "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
+            "results": [fits(name, args.fit_starts, args.seed) for name in args.problems],
+        }
+        target = args.out.with_name("petab_gradients_fits.json")
+        target.write_text(json.dumps(record, indent=1))
+        for res in record["results"]:
+            for route in ("fd", "sensitivities"):
+                r = res[route]
+                print(
+                    f"{res['problem']:26s} {route:13s} {r['wall_seconds']:7.1f} s  best "
+                    f"{min(r['nllh'], default=np.inf):.4f}  within 0.01/0.1 of {res['best_nllh']:.4f}: "
+                    f"{r['within_0.01_of_best']}/{r['within_0.1_of_best']} of {res['n_starts']}"
+                )
+        return
     load = os.getloadavg()
     results = [measure(name, args.repeats, args.seed) for name in args.problems]
     record = {

@@ -247,7 +247,15 @@ def _central(problem, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     return np.column_stack(columns)
 
 
-@pytest.mark.parametrize("name", ["Boehm_JProteomeRes2014", "Brannmark_JBC2010"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Boehm_JProteomeRes2014",
+        "Brannmark_JBC2010",
+        pytest.param("Lucarelli_CellSystems2018", marks=pytest.mark.slow),
+        pytest.param("Bachmann_MSB2011", marks=pytest.mark.slow),
+    ],
+)
 def test_public_problem_sensitivity_jacobian_matches_tight_central_differences(
     name: str,
 ) -> None:
