@@ -28,14 +28,17 @@ or compartments, piecewise conditions on states, switch times that depend on an 
 parameter, conditions that set a fixed (boundary/constant) species. A run that fails in CVODES
 returns ``None`` from the hook (finite differences for that parameter), never a wrong column.
 
-:func:`choose_gradient` picks the route per problem by measuring: one finite-difference and
-one sensitivity Jacobian near the nominal point; sensitivities only if the two agree and
-sensitivities are faster. Wiring into :class:`PetabProblem` is one attribute
-(``problem.sensitivities = provider``) — see :func:`use_fastest_gradient`.
+:func:`choose_gradient` picks the route per problem by measuring one finite-difference and
+one sensitivity Jacobian near the nominal point: sensitivities if the two agree (a check
+against translation errors) and sensitivities cost at most 2.5× the finite differences (they
+are 100–1000× more accurate, and that shows in fits); finite differences otherwise. Wiring
+into :class:`PetabProblem` is one attribute (``problem.sensitivities = provider``) — see
+:func:`use_fastest_gradient`.
 
 Why CasADi and not JAX/diffrax: no compilation (SX graphs are evaluated by CasADi's virtual
-machine; building every run's functions takes 0.05–1.6 s on the four benchmark problems,
-whereas a stiff diffrax solver is traced and XLA-compiled per model), CVODES is the integrator
+machine; translation plus the first Jacobian, which builds every run's functions and
+integrators, take 0.04–2.5 s on the four benchmark problems, whereas a stiff diffrax solver
+is traced and XLA-compiled per model; not tried here), CVODES is the integrator
 libRoadRunner uses (same tolerances mean the same thing), and steady states and switches are
 plain integrations. CasADi's own C code generation (``jit``) did not finish compiling the
 sensitivity functions of Lucarelli_CellSystems2018 in 600 s, so it is not used.
@@ -1007,7 +1010,7 @@ class CasadiSensitivities:
     Call it as ``sensitivities(x, j, runs)``: a run is integrated once per point, with the
     sensitivities to all its free parameters, the first time a parameter asks for it; later
     calls at the same point only slice. The CasADi functions and integrators are built on
-    first use and shared between runs (measured: 0.1–2.1 s for the first Jacobian of the four
+    first use and shared between runs (measured: 0.02–2.4 s for the first Jacobian of the four
     benchmark problems; no C compilation). A run that CVODES fails on returns ``None``, so
     :func:`~paracrine.fitting.objective.jacobian.sparse_jacobian` falls back to finite
     differences for that parameter. Picklable with its problem (worker processes of a fit):
