@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from paracrine.errors import SimulationError
 from paracrine.fitting.objective import Capabilities, Problem
 from paracrine.simulations import Simulator, Tolerances
 
-__all__ = ["CHAIN_ANTIMONY", "ChainProblem"]
+__all__ = ["CHAIN_ANTIMONY", "ChainProblem", "antimony_to_sbml", "write_petab_problem"]
 
 CHAIN_ANTIMONY = """
 model chain
@@ -195,3 +196,69 @@ class ChainProblem(Problem):
             h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
         h.update(repr((self.fail_region, self.fail_mode, self.rtol)).encode())
         return h.hexdigest()[:16]
+
+
+def antimony_to_sbml(antimony_text: str) -> str:
+    """SBML (level 3) of an Antimony model, for hand-made PEtab problems.
+
+    Raises
+    ------
+    InvalidInputError
+        If Antimony cannot read *antimony_text* (its own message).
+    """
+    import antimony
+
+    from paracrine.errors import InvalidInputError
+
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyString(antimony_text) < 0:
+        raise InvalidInputError(f"Antimony model: {antimony.getLastError()}")
+    return antimony.getSBMLString(antimony.getMainModuleName())
+
+
+def write_petab_problem(
+    directory: str | os.PathLike[str],
+    sbml: str,
+    tables: dict[str, list[dict[str, Any]]],
+) -> Path:
+    """Write a PEtab v1 problem into *directory*: ``model.xml`` and one TSV per table, and
+    return the path of its ``problem.yaml`` — small problems whose likelihood a test computes
+    by hand.
+
+    Parameters
+    ----------
+    directory
+        An existing folder.
+    sbml
+        The model (e.g. :func:`antimony_to_sbml`).
+    tables
+        Rows of the ``conditions``, ``observables``, ``measurements`` and ``parameters``
+        tables (each a list of dicts; columns as PEtab names them).
+
+    Raises
+    ------
+    InvalidInputError
+        If a table is missing.
+    """
+    import pandas as pd
+
+    from paracrine.errors import InvalidInputError
+
+    kinds = ("conditions", "observables", "measurements", "parameters")
+    missing = [k for k in kinds if k not in tables]
+    if missing:
+        raise InvalidInputError(
+            f"tables: expected rows of {', '.join(kinds)}; received no {', '.join(missing)}"
+        )
+    folder = Path(directory)
+    (folder / "model.xml").write_text(sbml, encoding="utf-8")
+    for kind in kinds:
+        pd.DataFrame(tables[kind]).to_csv(folder / f"{kind}.tsv", sep="\t", index=False)
+    yaml_path = folder / "problem.yaml"
+    yaml_path.write_text(
+        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
+        "- condition_files: [conditions.tsv]\n  measurement_files: [measurements.tsv]\n"
+        "  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n",
+        encoding="utf-8",
+    )
+    return yaml_path

@@ -672,6 +672,38 @@ if __name__ == "__main__":
 '''
 
 
+def _ctrl_c_after_two_starts(
+    argv: list[str], checkpoint: Path, cwd: Path
+) -> tuple[subprocess.Popen, str, str, float]:
+    """Run ``python ARGV`` in a session of its own; once *checkpoint* holds a finished start
+    (a header line and one start), send SIGINT to the whole process group, as a terminal's
+    Ctrl-C does. Returns the process, its stdout and stderr, and the seconds from the
+    signal to its exit."""
+    proc = subprocess.Popen(
+        [sys.executable, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=cwd,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc, stdout, stderr, elapsed
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_real_ctrl_c_stops_a_fit_within_seconds(workers, tmp_path):
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, once a start has
@@ -683,28 +715,7 @@ def test_a_real_ctrl_c_stops_a_fit_within_seconds(workers, tmp_path):
     checkpoint = tmp_path / "c.jsonl"
     argv = ["petab", "fit", "x.yaml", "--starts", "40", "--workers", workers, "--no-progress"]
     argv += ["--checkpoint", str(checkpoint), "--out", str(out)]
-    proc = subprocess.Popen(
-        [sys.executable, str(script), *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        cwd=tmp_path,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
-                break
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.communicate()
-        t0 = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-        elapsed = time.monotonic() - t0
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc, _, stderr, elapsed = _ctrl_c_after_two_starts([str(script), *argv], checkpoint, tmp_path)
     assert proc.returncode == 130, stderr
     kept = len(checkpoint.read_text().splitlines()) - 1
     assert 1 <= kept < 40
@@ -775,28 +786,9 @@ def test_a_real_ctrl_c_stops_a_python_api_fit_without_worker_tracebacks(tmp_path
     script = tmp_path / "api.py"
     script.write_text(_API_SLOW_CHAIN)
     checkpoint = tmp_path / "c.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(checkpoint)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        cwd=tmp_path,
+    proc, stdout, stderr, elapsed = _ctrl_c_after_two_starts(
+        [str(script), str(checkpoint)], checkpoint, tmp_path
     )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
-                break
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.communicate()
-        t0 = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-        elapsed = time.monotonic() - t0
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     kept, interrupted, children = stdout.split()

@@ -36,6 +36,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.fitting.petab import PetabProblem, load_petab
+from paracrine.testing import write_petab_problem
 
 # --- miniature --------------------------------------------------------------------------------
 #: Chen's Step1 (model_Chen_MSB2009.xml), written with the same literal times.
@@ -113,7 +114,6 @@ def _sbml() -> str:
 
 def write_miniature(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "model.xml").write_text(_sbml(), encoding="utf-8")
     tables = {
         "conditions": [
             {"conditionId": c, "conditionName": "", "L": value} for c, value in LIGAND.items()
@@ -150,16 +150,7 @@ def write_miniature(directory: Path) -> Path:
             for pid, value in (("kon", KON), ("koff", KOFF), ("X_t", X_T))
         ],
     }
-    for kind, rows in tables.items():
-        pd.DataFrame(rows).to_csv(directory / f"{kind}.tsv", sep="\t", index=False)
-    yaml_path = directory / "problem.yaml"
-    yaml_path.write_text(
-        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
-        "- condition_files: [conditions.tsv]\n  measurement_files: [measurements.tsv]\n"
-        "  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n",
-        encoding="utf-8",
-    )
-    return yaml_path
+    return write_petab_problem(directory, _sbml(), tables)
 
 
 def closed_form(t: float, ligand: float) -> float:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
@@ -23,6 +22,7 @@ from paracrine.errors import PetabError
 from paracrine.fitting.objective.noise import Transform
 from paracrine.fitting.petab import PetabProblem, load_petab
 from paracrine.fitting.petab.priors import PRIOR_TYPES, ParameterPrior
+from paracrine.testing import antimony_to_sbml, write_petab_problem
 
 DECAY = """
 model decay
@@ -33,14 +33,6 @@ end
 """
 TIMES = [0.0, 1.0, 2.0, 5.0, 10.0]
 DATA = [10.4, 9.3, 7.9, 6.2, 3.5]
-
-
-def sbml_of(antimony_text: str) -> str:
-    import antimony
-
-    antimony.clearPreviousLoads()
-    assert antimony.loadAntimonyString(antimony_text) >= 0, antimony.getLastError()
-    return antimony.getSBMLString(antimony.getMainModuleName())
 
 
 def parameter_rows(**priors: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,7 +52,6 @@ def parameter_rows(**priors: dict[str, Any]) -> list[dict[str, Any]]:
 
 def write_problem(directory: Path, parameters: list[dict[str, Any]]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "model.xml").write_text(sbml_of(DECAY), encoding="utf-8")
     tables = {
         "conditions": [{"conditionId": "c0"}],
         "observables": [
@@ -78,16 +69,7 @@ def write_problem(directory: Path, parameters: list[dict[str, Any]]) -> Path:
         ],
         "parameters": parameters,
     }
-    for kind, rows in tables.items():
-        pd.DataFrame(rows).to_csv(directory / f"{kind}.tsv", sep="\t", index=False)
-    yaml_path = directory / "problem.yaml"
-    yaml_path.write_text(
-        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
-        "- condition_files: [conditions.tsv]\n  measurement_files: [measurements.tsv]\n"
-        "  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n",
-        encoding="utf-8",
-    )
-    return yaml_path
+    return write_petab_problem(directory, antimony_to_sbml(DECAY), tables)
 
 
 def objective_prior(kind: str, parameters: str) -> dict[str, str]:

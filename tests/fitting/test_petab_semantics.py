@@ -15,25 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.errors import PetabError
 from paracrine.fitting.petab import load_petab
+from paracrine.testing import antimony_to_sbml, write_petab_problem
 
 #: Closed forms against CVODE at load_petab's precise tolerances (rtol 1e-10, atol 1e-12): h
 #: agrees to 1e-8 relative (asserted), so with h ~ 10, σ = 0.5 and residuals (h − y)/σ ≤ ~3
 #: the nllh agrees to ~Σ|r|·δh/σ ≤ 1e-6.
 NLLH_ATOL = 1e-6
-
-
-def sbml_of(antimony_text: str) -> str:
-    import antimony
-
-    antimony.clearPreviousLoads()
-    assert antimony.loadAntimonyString(antimony_text) >= 0, antimony.getLastError()
-    return antimony.getSBMLString(antimony.getMainModuleName())
 
 
 def write_problem(
@@ -47,22 +39,13 @@ def write_problem(
 ) -> Path:
     """Write a PEtab v1 problem into *directory*; return the YAML path."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "model.xml").write_text(sbml_of(antimony_text), encoding="utf-8")
-    for name, rows in (
-        ("conditions", conditions),
-        ("observables", observables),
-        ("measurements", measurements),
-        ("parameters", parameters),
-    ):
-        pd.DataFrame(rows).to_csv(directory / f"{name}.tsv", sep="\t", index=False)
-    yaml_path = directory / "problem.yaml"
-    yaml_path.write_text(
-        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
-        "- condition_files: [conditions.tsv]\n  measurement_files: [measurements.tsv]\n"
-        "  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n",
-        encoding="utf-8",
-    )
-    return yaml_path
+    tables = {
+        "conditions": conditions,
+        "observables": observables,
+        "measurements": measurements,
+        "parameters": parameters,
+    }
+    return write_petab_problem(directory, antimony_to_sbml(antimony_text), tables)
 
 
 def observable(oid: str, formula: str, noise: str = "0.5") -> dict[str, Any]:
