@@ -385,8 +385,29 @@ def test_petab_fit_prints_best_wall_time_and_hits(boehm, capsys):
     assert not {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"} & set(os.environ)
 
 
+@pytest.mark.parametrize(
+    ("gradient", "route"),
+    [("auto", "sensitivities"), ("sensitivities", "sensitivities"), ("fd", None)],
+)
+def test_petab_fit_says_how_it_differentiates(gradient, route, boehm, tmp_path, capsys):
+    """Boehm translates and its sensitivities agree with finite differences and cost little
+    more: auto picks them, before the fit, and the result records the route."""
+    out = tmp_path / "o"
+    argv = ["petab", "fit", boehm, "--starts", "1", "--workers", "1", "--no-progress"]
+    assert main([*argv, "--gradient", gradient, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = FitResult.from_json(out / "fit.json")
+    if route is None:
+        assert "Jacobian by" not in printed
+        assert result.metadata["gradient"] == "finite differences"
+    else:
+        assert f"Boehm_JProteomeRes2014: Jacobian by {route} (" in printed.splitlines()[0]
+        assert result.metadata["gradient"] == route
+
+
 def best_nllh(stdout: str) -> float:
-    return float(stdout.splitlines()[0].rsplit(" ", 1)[1])
+    line = next(ln for ln in stdout.splitlines() if ": best nllh " in ln)
+    return float(line.split(": best nllh ", 1)[1].split()[0])
 
 
 def test_petab_fit_out_writes_the_result_and_a_report(boehm, tmp_path, capsys):

@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from paracrine.errors import PetabError, UnknownNameError
+from paracrine.errors import InvalidInputError, PetabError, UnknownNameError
 from paracrine.fitting.objective import (
     Capabilities,
     HierarchicalProblem,
@@ -101,7 +101,10 @@ from paracrine.simulations import Tolerances
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import pandas as pd
 
-__all__ = ["PetabProblem", "load_petab"]
+__all__ = ["GRADIENTS", "PetabProblem", "load_petab"]
+
+#: Routes of the Jacobian (:attr:`PetabProblem.gradient`).
+GRADIENTS = ("auto", "sensitivities", "fd")
 
 
 class PetabProblem(HierarchicalProblem):
@@ -134,6 +137,14 @@ class PetabProblem(HierarchicalProblem):
         change the simulation; 1e-3 pairs with rtol 1e-6 (forward-difference error ~ sqrt(rtol)).
     sigma_offset
         The constant C of the noise residuals ``sqrt(2·log σ + C)``.
+    gradient
+        How :meth:`jacobian` differentiates the simulations: ``"auto"`` (chosen once by
+        :meth:`configure_for_fitting`), ``"sensitivities"`` (CasADi + CVODES forward
+        sensitivities, :mod:`paracrine.fitting.petab.gradients`) or ``"fd"`` (forward
+        differences).
+    gradient_choice
+        The :class:`~paracrine.fitting.petab.gradients.GradientChoice` made (route, the
+        measured times, why), or None before a choice.
 
     Notes
     -----
@@ -154,7 +165,14 @@ class PetabProblem(HierarchicalProblem):
         fd_step: float = 1e-3,
         sigma_offset: float = 50.0,
         files: Mapping[str, str] | None = None,
+        gradient: str = "auto",
     ) -> None:
+        if gradient not in GRADIENTS:
+            raise InvalidInputError(
+                f"gradient: expected one of {', '.join(GRADIENTS)}, received {gradient!r}"
+            )
+        self.gradient = gradient
+        self.gradient_choice = None
         self.spec = spec
         self.sbml = sbml
         self.name = name
@@ -163,6 +181,7 @@ class PetabProblem(HierarchicalProblem):
         self.fd_step = fd_step
         self.sigma_offset = sigma_offset
         files = dict(files or {})
+        self.model_file = files.get("model", name)
         n_table = len(spec.table_ids)
 
         # a parameter with an objective prior is never solved in closed form (the prior moves
@@ -535,7 +554,52 @@ class PetabProblem(HierarchicalProblem):
         """
         if not self.n_inner_parameters:
             self.use_tight_tolerances()
+        self.choose_gradient()
         return self.recommended_options()
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Facts copied into ``FitResult.metadata``: the Jacobian's route and why."""
+        choice = self.gradient_choice
+        if choice is None:
+            return {"gradient": "finite differences" if self.gradient == "fd" else self.gradient}
+        return {"gradient": choice.route, "gradient_reason": choice.reason}
+
+    def choose_gradient(self):  # -> GradientChoice | None
+        """Set the Jacobian's route as :attr:`gradient` asks, once (later calls keep it), and
+        return the choice (None for ``"fd"``).
+
+        ``"auto"``: :func:`~paracrine.fitting.petab.gradients.choose_gradient` — forward
+        sensitivities where the model translates and they agree with finite differences and
+        cost at most 2.5× as much (they are 100–1000× more accurate), finite differences
+        otherwise. Made here, in the process that hands out the starts, so that every worker
+        uses the same route (the provider is pickled with the problem).
+        ``"sensitivities"``: the provider, or :class:`PetabError` if the model cannot have one.
+
+        Raises
+        ------
+        PetabError
+            For ``gradient="sensitivities"`` on a model the sensitivities cannot handle.
+        """
+        from paracrine.fitting.petab import gradients
+
+        if self.gradient == "fd" or self.gradient_choice is not None:
+            return self.gradient_choice
+        if self.gradient == "auto":
+            self.gradient_choice = gradients.choose_gradient(self)
+        else:
+            try:
+                provider = gradients.CasadiSensitivities(self)
+            except (gradients.UnsupportedModel, ImportError) as exc:
+                raise PetabError(
+                    f"{self.model_file}: gradient='sensitivities' is not "
+                    f"available for this model: {exc}"
+                ) from exc
+            self.gradient_choice = gradients.GradientChoice(
+                "sensitivities", provider, "asked for (gradient='sensitivities')"
+            )
+        self.sensitivities = self.gradient_choice.sensitivities
+        return self.gradient_choice
 
     def recommended_options(self) -> dict[str, Any]:
         """Fit options (for :func:`~paracrine.fitting.engine.fit_multistart`) for this problem.
@@ -693,6 +757,7 @@ def load_petab(
     precise_rtol: float = 1e-10,
     precise_atol: float = 1e-12,
     fd_step: float = 1e-3,
+    gradient: str = "auto",
 ) -> PetabProblem:
     """Import a PEtab (v1) problem.
 
@@ -706,6 +771,10 @@ def load_petab(
         CVODE tolerances of ``precise=True`` evaluations (final values, :meth:`nllh_nominal`).
     fd_step
         Finite-difference step (parameter-scale units) of the Jacobian.
+    gradient
+        ``"auto"`` (default: :meth:`PetabProblem.configure_for_fitting` measures and picks
+        sensitivities or finite differences), ``"sensitivities"`` or ``"fd"``; see
+        :attr:`PetabProblem.gradient`. Loading never pays for the choice.
 
     Returns
     -------
@@ -745,6 +814,7 @@ def load_petab(
         precise_atol=precise_atol,
         fd_step=fd_step,
         files=read.files,
+        gradient=gradient,
     )
     try:
         problem._simulator()

@@ -41,6 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ftol 1e-6 with CVODE rtol 1e-8 (measured on Raia_CancerResearch2011).",
     )
     fit.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab problem file")
+    fit.add_argument(
+        "--gradient",
+        choices=("auto", "sensitivities", "fd"),
+        default="auto",
+        help="how the Jacobian differentiates the simulations: auto (default: forward "
+        "sensitivities by CasADi + CVODES where the model allows them and they agree with and "
+        "cost at most 2.5x finite differences, measured once before the fit), sensitivities, or "
+        "fd (forward finite differences)",
+    )
     _common.add_start_arguments(fit, starts=100)
     _common.add_executor_arguments(fit)
     _common.add_progress_argument(fit)
@@ -215,7 +224,12 @@ def run_fit(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     problem = load_problem(args.problem)
+    if hasattr(problem, "gradient"):  # a PetabProblem (tests substitute toy problems)
+        problem.gradient = args.gradient
     options = problem.configure_for_fitting()
+    choice = getattr(problem, "gradient_choice", None)
+    if choice is not None:
+        print(f"{problem.name}: Jacobian by {choice.route} ({choice.reason})")
 
     def write(result) -> None:
         hits = result.n_hits(0.1)
