@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
 from paracrine.fitting.petab import load_petab
+from paracrine.testing import antimony_to_sbml, write_petab_problem
 
 casadi = pytest.importorskip("casadi", reason="the sensitivity route needs CasADi")
 
@@ -49,29 +49,6 @@ model preeq_step
   kb = 1; kp = 2; kd = 0.5; t_on = 2.5
 end
 """
-
-
-def sbml_of(antimony_text: str) -> str:
-    import antimony
-
-    antimony.clearPreviousLoads()
-    assert antimony.loadAntimonyString(antimony_text) >= 0, antimony.getLastError()
-    return antimony.getSBMLString(antimony.getMainModuleName())
-
-
-def write_problem(directory: Path, sbml: str, tables: dict[str, list[dict[str, Any]]]) -> Path:
-    """A PEtab v1 problem in *directory*; returns the YAML path."""
-    (directory / "model.xml").write_text(sbml, encoding="utf-8")
-    for kind, rows in tables.items():
-        pd.DataFrame(rows).to_csv(directory / f"{kind}.tsv", sep="\t", index=False)
-    path = directory / "problem.yaml"
-    path.write_text(
-        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
-        "- condition_files: [conditions.tsv]\n  measurement_files: [measurements.tsv]\n"
-        "  observable_files: [observables.tsv]\n  sbml_files: [model.xml]\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 def parameter(pid: str, scale: str, nominal: float, lower: float = 1e-3, upper: float = 1e3):
@@ -117,7 +94,7 @@ def decay_problem(directory: Path, **kwargs: Any):
             parameter("sd_A", "log10", 0.2),
         ],
     }
-    return load_petab(write_problem(directory, sbml_of(DECAY), tables), **kwargs)
+    return load_petab(write_petab_problem(directory, antimony_to_sbml(DECAY), tables), **kwargs)
 
 
 METHODS = ["augmented", "casadi-ad"]
@@ -180,7 +157,7 @@ def preeq_step_problem(directory: Path):
             parameter("kd", "log", 0.5),
         ],
     }
-    return load_petab(write_problem(directory, sbml_of(PREEQ_STEP), tables))
+    return load_petab(write_petab_problem(directory, antimony_to_sbml(PREEQ_STEP), tables))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -210,7 +187,7 @@ def test_preequilibration_and_step_match_the_closed_form(tmp_path: Path, method:
 def test_events_are_unsupported_and_choose_keeps_finite_differences(tmp_path: Path) -> None:
     with_event = DECAY.replace("  k = 0.3", "  at time > 4: A = 5\n  k = 0.3")
     problem = decay_problem(tmp_path)
-    sbml = sbml_of(with_event)
+    sbml = antimony_to_sbml(with_event)
     with pytest.raises(UnsupportedModel, match="events"):
         SymbolicModel.from_sbml(sbml)
     problem.sbml = sbml  # the route reads the model from the problem
@@ -336,7 +313,7 @@ def test_a_run_the_route_cannot_handle_falls_back_to_finite_differences(tmp_path
         ],
         "parameters": [parameter("k", "log10", 0.3), parameter("A0", "lin", 10.0, 0.1, 100.0)],
     }
-    problem = load_petab(write_problem(directory, sbml_of(boundary), tables))
+    problem = load_petab(write_petab_problem(directory, antimony_to_sbml(boundary), tables))
     sens = CasadiSensitivities(problem)
     x = problem.nominal_x
     assert sens(x, 0, np.array([0])) is None
