@@ -211,7 +211,9 @@ def _public(name: str):
     yaml = SHARED / name / f"{name}.yaml"
     if not yaml.exists():
         pytest.skip(f"{yaml} not found (the public PEtab problems live in ../shared/petab)")
-    return load_petab(yaml), load_petab(yaml, rtol=1e-10, atol=1e-12)
+    # Isensee: at atol 1e-12 CVODE steps below the resolution of t after its t = 60 input
+    atol = 1e-11 if name == "Isensee_JCB2018" else 1e-12
+    return load_petab(yaml), load_petab(yaml, rtol=1e-10, atol=atol)
 
 
 def _central(problem, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
@@ -229,8 +231,14 @@ def _central(problem, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     [
         "Boehm_JProteomeRes2014",
         "Brannmark_JBC2010",
+        "Raia_CancerResearch2011",
+        "Weber_BMC2015",
+        "Zheng_PNAS2012",
+        "Sneyd_PNAS2002",
+        "Schwen_PONE2014",
         pytest.param("Lucarelli_CellSystems2018", marks=pytest.mark.slow),
         pytest.param("Bachmann_MSB2011", marks=pytest.mark.slow),
+        pytest.param("Isensee_JCB2018", marks=pytest.mark.slow),
     ],
 )
 def test_public_problem_sensitivity_jacobian_matches_tight_central_differences(
