@@ -544,8 +544,18 @@ class _Run:
         run = spec.runs[index]
         self.run = run
         self.times = np.asarray(run.times, dtype=float)
-        used: list[int] = []
         conditions = [c for c in (run.preeq, run.sim) if c is not None]
+        # PEtab semantics this route does not follow (the run keeps finite differences):
+        # outputs before t = 0 are the state at t = 0, time = inf is the steady state, and a
+        # condition may set compartment sizes
+        if (self.times < 0).any():
+            raise UnsupportedModel("measurements before t = 0 (PEtab: the state at t = 0)")
+        if not np.isfinite(self.times).all():
+            raise UnsupportedModel("steady-state measurements (time = inf)")
+        compartments = getattr(spec, "condition_compartments", {}) or {}
+        if any(compartments.get(c) for c in conditions):
+            raise UnsupportedModel("compartment sizes set in the condition table")
+        used: list[int] = []
         for c in conditions:
             used.extend(int(i) for i in spec.condition_params[c])
             used.extend(int(i) for _, i in spec.condition_species[c])
