@@ -646,16 +646,14 @@ def test_check_output_folder_creates_nothing(tmp_path):
         _common.check_output_folder(tmp_path / "f")
 
 
-# imports paracrine.cli at the top, as the console script does (its workers re-import it)
-_SLOW_CHAIN = '''
-import sys, time
-from paracrine.cli import main, petab
+#: A chain problem at ~0.02 s per evaluation (starts that take a while), for scripts run in a
+#: fresh interpreter whose workers import it by name from their __main__.
+_SLOW_CHAIN_CLASS = """
+import multiprocessing, sys, time
 from paracrine.testing import ChainProblem
 
 
 class SlowChain(ChainProblem):
-    """The chain problem at ~0.02 s per evaluation: starts that take a while."""
-
     name = "slow chain"
 
     def configure_for_fitting(self):
@@ -664,12 +662,18 @@ class SlowChain(ChainProblem):
     def simulate(self, x, *, precise=False):
         time.sleep(0.02)
         return super().simulate(x, precise=precise)
+"""
 
-
+# imports paracrine.cli at the top, as the console script does (its workers re-import it)
+_SLOW_CHAIN = (
+    "from paracrine.cli import main, petab\n"
+    + _SLOW_CHAIN_CLASS
+    + """
 if __name__ == "__main__":
     petab.load_problem = lambda path: SlowChain.simulate_data(seed=1)
     sys.exit(main(sys.argv[1:]))
-'''
+"""
+)
 
 
 def _ctrl_c_after_two_starts(
@@ -755,28 +759,16 @@ def test_a_data_file_with_many_problems_is_one_line_and_a_full_list(tmp_path, ca
     assert len(pd.read_csv(tmp_path / "paracrine-fit" / "data_issues.csv")) == 3
 
 
-_API_SLOW_CHAIN = """
-import multiprocessing, sys, time
-from paracrine.fitting import fit_multistart
-from paracrine.testing import ChainProblem
-
-
-class SlowChain(ChainProblem):
-    name = "slow chain"
-
-    def configure_for_fitting(self):
-        return {}
-
-    def simulate(self, x, *, precise=False):
-        time.sleep(0.02)
-        return super().simulate(x, precise=precise)
-
-
+_API_SLOW_CHAIN = (
+    "from paracrine.fitting import fit_multistart\n"
+    + _SLOW_CHAIN_CLASS
+    + """
 if __name__ == "__main__":
     problem = SlowChain.simulate_data(seed=1)
     result = fit_multistart(problem, n_starts=40, workers=2, progress=False, checkpoint=sys.argv[1])
     print(len(result.starts), result.interrupted, len(multiprocessing.active_children()))
 """
+)
 
 
 def test_a_real_ctrl_c_stops_a_python_api_fit_without_worker_tracebacks(tmp_path):
