@@ -571,7 +571,7 @@ class PetabProblem(HierarchicalProblem):
 
         ``"auto"``: :func:`~paracrine.fitting.petab.gradients.choose_gradient` — forward
         sensitivities where the model translates and they agree with finite differences and
-        cost at most 2.5× as much (they are 100–1000× more accurate), finite differences
+        cost at most 10× as much (they are 25–280× more accurate), finite differences
         otherwise. Made here, in the process that hands out the starts, so that every worker
         uses the same route (the provider is pickled with the problem).
         ``"sensitivities"``: the provider, or :class:`PetabError` if the model cannot have one.

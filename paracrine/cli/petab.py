@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="how the Jacobian differentiates the simulations: auto (default: forward "
         "sensitivities by CasADi + CVODES where the model allows them and they agree with and "
-        "cost at most 2.5x finite differences, measured once before the fit), sensitivities, or "
+        "cost at most 10x finite differences, measured once before the fit), sensitivities, or "
         "fd (forward finite differences)",
     )
     _common.add_start_arguments(fit, starts=100)
