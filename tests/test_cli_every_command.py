@@ -10,6 +10,7 @@ A subcommand added to the parser without a contract here fails
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import pytest
 from PIL import Image
 
 from paracrine.cli import build_parser, main
+from paracrine.cli.fit import DEMO_STARTS
 from paracrine.data import load_blots, load_readouts
 from paracrine.fitting import BlotFit
 
@@ -75,6 +77,11 @@ class Contract:
     figures: tuple[str, ...] = ()
     stdout: str | None = None  # text the command must print
     slow: bool = False
+
+
+def _quick(starts: int, out: Path) -> list[str]:
+    """The fitting commands' quick settings: *starts* starts in this process, no bar."""
+    return ["--starts", str(starts), "--workers", "1", "--no-progress", "--out", str(out)]
 
 
 def _subcommands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:
@@ -186,13 +193,7 @@ CONTRACTS: dict[str, Contract] = {
             str(inputs.blots),
             "--profile",
             "k_ras_vr",
-            "--starts",
-            "2",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(out),
+            *_quick(2, out),
         ],
         FIT_FILES | {"profiles.csv", "profiles.png", "profiles.svg"},
         {
@@ -220,13 +221,7 @@ CONTRACTS: dict[str, Contract] = {
             "independent,stat3_vegfr2_expression",
             "--data",
             str(inputs.blots),
-            "--starts",
-            "1",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(out),
+            *_quick(1, out),
         ],
         {
             "selection.csv",
@@ -279,13 +274,7 @@ CONTRACTS: dict[str, Contract] = {
             "petab",
             "fit",
             str(inputs.petab),
-            "--starts",
-            "2",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(out),
+            *_quick(2, out),
         ],
         {
             "fit.json",
@@ -581,6 +570,11 @@ def test_command_writes_its_contract(command, demo_out, blots, tmp_path, request
         out = tmp_path / "out"
         argv = contract.argv(out, Inputs(demo_out / "fit.json", blots, petab))
         assert main(argv) == 0, capsys.readouterr().err
+        if command in ("fit", "select"):  # the report says how it was made
+            report = (out / "report.md").read_text()
+            assert f"paracrine {' '.join(argv)}" in report
+            digest = hashlib.sha256(blots.read_bytes()).hexdigest()
+            assert f"file SHA-256 `{digest}`" in report and "- seed 0" in report
         if contract.stdout:
             assert contract.stdout in capsys.readouterr().out
     written = {p.name for p in out.iterdir()} if out.is_dir() else set()
@@ -600,6 +594,8 @@ def test_command_writes_its_contract(command, demo_out, blots, tmp_path, request
             assert path.read_text().startswith("# "), name
     if command in ("fit", "demo"):
         fit = BlotFit.load(out / "fit.json")
+        assert fit.result.n_starts == (2 if command == "fit" else DEMO_STARTS)
+        assert "![fit](fit.png)" in (out / "report.md").read_text()
         params = pd.read_csv(out / "parameters.csv")
         assert list(params["parameter"]) == list(fit.problem.parameter_names)
         goodness = pd.read_csv(out / "goodness.csv")
