@@ -159,6 +159,7 @@ def plot_parameters(
     intervals: Mapping[str, Any] | None = None,
     free_parameters: Sequence[Any] | None = None,
     interval_label: str = "95% profile-likelihood interval",
+    profiled: Sequence[str] = (),
 ) -> Axes:
     """The best fit's parameters on their natural scale with units, one row per parameter.
 
@@ -180,6 +181,10 @@ def plot_parameters(
         ``{parameter name: (low, high)}`` on the natural scale, or ``{name: Profile}``
         (:func:`paracrine.fitting.profiles.profile_all`); an infinite side is drawn as an
         arrow to the bound (not bounded by the data). Parameters without an entry get none.
+    profiled
+        Names whose *intervals* are profile likelihoods while the others' are not (e.g.
+        Laplace): theirs are drawn in black, the others' in grey, each with its own legend
+        entry (*interval_label* then names the others).
     interval_label
         What the *intervals* are, for the legend (e.g. ``"95% Laplace interval"`` when they
         come from the curvature instead of profiles).
@@ -238,9 +243,10 @@ def plot_parameters(
         open_high = not np.isfinite(high)
         left = lower[k] if open_low else low
         right = upper[k] if open_high else high
-        ax.plot([left, right], [k, k], color=INK, lw=1.6, zorder=3, solid_capstyle="butt")
+        colour = MUTED if profiled and name not in profiled else INK
+        ax.plot([left, right], [k, k], color=colour, lw=1.6, zorder=3, solid_capstyle="butt")
         for end, is_open, arrow in ((left, open_low, "<"), (right, open_high, ">")):
-            ax.plot(end, k, marker=arrow if is_open else "|", ms=7, color=INK, mew=1.6, zorder=3)
+            ax.plot(end, k, marker=arrow if is_open else "|", ms=7, color=colour, mew=1.6, zorder=3)
     natural_best = to_natural(best)
     ax.scatter(
         natural_best[~at_bound], rows[~at_bound], s=34, color=HIGHLIGHT, edgecolor=INK,
@@ -286,7 +292,13 @@ def plot_parameters(
     if others:
         what = "other starts" if tol is None else f"other starts within Δnllh {tol:g}"
         handles.append(Line2D([], [], ls="", marker="o", ms=4, color=MUTED, alpha=0.5, label=what))
-    if has_interval:
+    if has_interval and profiled:
+        handles += [
+            Line2D([], [], color=INK, lw=1.6, marker="|", ms=7,
+                   label="95% profile-likelihood interval (arrow: not bounded by the data)"),
+            Line2D([], [], color=MUTED, lw=1.6, marker="|", ms=7, label=interval_label),
+        ]  # fmt: skip
+    elif has_interval:
         handles.append(
             Line2D([], [], color=INK, lw=1.6, marker="|", ms=7,
                    label=f"{interval_label} (arrow: not bounded by the data)")

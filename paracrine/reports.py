@@ -508,9 +508,8 @@ def write_fit_outputs(
             intervals=intervals,
             interval_label="95% profile interval"
             if profiles and len(profiles) == len(params)
-            else "95% interval (profile where computed, else Laplace)"
-            if profiles
             else "95% Laplace interval",
+            profiled=tuple(profiles or ()) if profiles and len(profiles) < len(params) else (),
             free_parameters=fit.problem.free_parameters,
         ).figure
     else:
