@@ -120,10 +120,11 @@ def _one_line_warnings(command: str) -> Iterator[None]:
     from paracrine.data.issues import DataWarning
 
     seen: set[str] = set()
+    roots = tuple(_package_roots())
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         text = " ".join(str(message).split())
-        ours = any(str(filename).startswith(root) for root in _package_roots())
+        ours = str(filename).startswith(roots)
         if not (issubclass(category, DataWarning) or ours):
             text = f"{category.__name__}: {text}"
         if text in seen:
